@@ -1,0 +1,37 @@
+"""hf-lrsched: exact learning-rate schedules for HuggingFace Transformers.
+
+``import hf_lrsched`` registers ``warmup_exponential``, ``warmup_step``, ``warmup_multistep``,
+``one_cycle`` and ``sgdr`` as ``TrainingArguments.lr_scheduler_type`` names.
+"""
+
+from .factories import (
+    ScheduleLR,
+    get_exponential_schedule_with_warmup,
+    get_multistep_schedule_with_warmup,
+    get_one_cycle_schedule,
+    get_sgdr_schedule_with_warmup,
+    get_step_schedule_with_warmup,
+)
+from .registry import (
+    available_schedules,
+    check_schedule_options,
+    get_scheduler,
+    register_schedule,
+    schedule_options,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ScheduleLR",
+    "available_schedules",
+    "check_schedule_options",
+    "get_exponential_schedule_with_warmup",
+    "get_multistep_schedule_with_warmup",
+    "get_one_cycle_schedule",
+    "get_scheduler",
+    "get_sgdr_schedule_with_warmup",
+    "get_step_schedule_with_warmup",
+    "register_schedule",
+    "schedule_options",
+]

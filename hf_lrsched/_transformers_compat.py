@@ -1,0 +1,117 @@
+"""The one place that touches transformers internals.
+
+transformers has no plugin hook for LR schedulers: a name is valid when it is a member of
+``transformers.trainer_utils.SchedulerType`` (a ``str`` Enum that ``TrainingArguments`` and
+``HfArgumentParser`` check against) and ``transformers.optimization.get_scheduler`` looks the member
+up in ``TYPE_TO_SCHEDULER_FUNCTION``. To make a new name work everywhere we therefore
+
+1. add a member to ``SchedulerType`` (``_member_map_``, ``_value2member_map_``, ``_member_names_``:
+   the tables ``Enum`` itself uses for lookup and iteration, unchanged since Python 3.8), whose
+   pickled form re-imports this package, so a pickled ``TrainingArguments`` (``training_args.bin``)
+   loads in a fresh process;
+2. map it to our factory in ``TYPE_TO_SCHEDULER_FUNCTION`` (``get_scheduler`` passes
+   ``num_warmup_steps``, ``num_training_steps`` and ``lr_scheduler_kwargs`` to it);
+3. wrap ``TrainingArguments.__post_init__`` so that ``lr_scheduler_kwargs`` that is not valid JSON,
+   or names an option our schedule does not take, fails when the arguments are parsed, with a
+   message naming ``lr_scheduler_kwargs``, instead of deep inside ``Trainer``.
+
+Tested against the newest transformers 4.x and 5.x (see ``.ci/run``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+
+from transformers import TrainingArguments
+from transformers import optimization as _optimization
+from transformers.trainer_utils import SchedulerType
+
+_OWN_NAMES = frozenset(member.value for member in SchedulerType)
+
+
+def transformers_scheduler_names() -> list[str]:
+    """The scheduler names transformers itself defines (before any registration)."""
+    return sorted(_OWN_NAMES)
+
+
+def known_scheduler_names() -> list[str]:
+    """Every name ``SchedulerType`` accepts now, transformers' own and registered ones."""
+    return [member.value for member in SchedulerType]
+
+
+def _scheduler_type(value: str) -> SchedulerType:
+    # Unpickling target for added members: importing hf_lrsched registers the built-in names.
+    import hf_lrsched  # noqa: F401
+
+    return SchedulerType(value)
+
+
+def _reduce_member(value: str, protocol: int):
+    return _scheduler_type, (value,)
+
+
+def add_scheduler_type(value: str) -> SchedulerType:
+    """Add ``value`` as a ``SchedulerType`` member (idempotent) and return the member."""
+    existing = SchedulerType._value2member_map_.get(value)
+    if existing is not None:
+        return existing
+    name = value.upper()
+    member = str.__new__(SchedulerType, value)
+    member._name_ = name
+    member._value_ = value
+    member._sort_order_ = len(SchedulerType._member_names_)
+    # Pickle looks __reduce_ex__ up on the instance first: this member pickles by a reference to
+    # _scheduler_type, whose import brings the registration with it.
+    member.__reduce_ex__ = functools.partial(_reduce_member, value)
+    SchedulerType._member_map_[name] = member
+    SchedulerType._value2member_map_[value] = member
+    SchedulerType._member_names_.append(name)
+    type.__setattr__(SchedulerType, name, member)
+    return member
+
+
+def set_scheduler_function(value: str, function: Callable) -> None:
+    """Make ``transformers.get_scheduler(value, ...)`` (and so ``Trainer``) call ``function``."""
+    member = add_scheduler_type(value)
+    _optimization.TYPE_TO_SCHEDULER_FUNCTION[member] = function
+
+
+def get_scheduler_function(value: str) -> Callable | None:
+    member = SchedulerType._value2member_map_.get(value)
+    return None if member is None else _optimization.TYPE_TO_SCHEDULER_FUNCTION.get(member)
+
+
+def install_training_args_check(check: Callable[[str, object], None]) -> None:
+    """Run ``check(lr_scheduler_type, lr_scheduler_kwargs)`` before ``TrainingArguments.__post_init__``.
+
+    ``check`` only raises; transformers still does the parsing, so its behaviour is unchanged.
+    """
+    original = TrainingArguments.__post_init__
+    if getattr(original, "_hf_lrsched_check", None) is not None:
+        original = original._hf_lrsched_original
+
+    @functools.wraps(original)
+    def __post_init__(self, *args, **kwargs):
+        name = getattr(self.lr_scheduler_type, "value", self.lr_scheduler_type)
+        check(str(name), self.lr_scheduler_kwargs)
+        return original(self, *args, **kwargs)
+
+    __post_init__._hf_lrsched_check = check
+    __post_init__._hf_lrsched_original = original
+    TrainingArguments.__post_init__ = __post_init__
+
+
+def parse_kwargs_json(text: str, option: str = "lr_scheduler_kwargs") -> dict:
+    """Parse a JSON object given on a command line, with an error that names the option."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"--{option} is not valid JSON ({err.msg} at character {err.pos}): {text!r}; "
+            'expected an object such as \'{"gamma": 0.999}\''
+        ) from None
+    if not isinstance(value, dict):
+        raise ValueError(f"--{option} must be a JSON object such as '{{\"gamma\": 0.999}}', got {text!r}")
+    return value

@@ -1,0 +1,426 @@
+"""Schedulers for an optimizer, in the style of ``transformers.get_cosine_schedule_with_warmup``.
+
+Each ``get_*`` factory validates its options through the pure builders of
+:mod:`hf_lrsched.schedules` and wraps the resulting multiplier in :class:`ScheduleLR`, a
+``LambdaLR`` subclass. Nothing about the curve is computed here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LambdaLR
+
+from . import schedules
+from .schedules import Schedule
+
+__all__ = [
+    "ScheduleLR",
+    "get_exponential_schedule_with_warmup",
+    "get_multistep_schedule_with_warmup",
+    "get_one_cycle_schedule",
+    "get_sgdr_schedule_with_warmup",
+    "get_step_schedule_with_warmup",
+]
+
+
+class ScheduleLR(LambdaLR):
+    """A ``LambdaLR`` driven by one pure schedule shared by every parameter group.
+
+    The multiplier is evaluated once per step and applied to each group's base LR, so groups keep
+    their own LRs. Optionally it also sets each group's momentum (SGD ``momentum`` or Adam
+    ``betas[0]``) from per-group momentum schedules, as ``OneCycleLR`` does.
+
+    ``state_dict()`` holds only numbers, so checkpoints load with ``torch.load(weights_only=True)``.
+
+    Args:
+      optimizer: wrapped optimizer.
+      lr_lambda: ``step -> multiplier`` (one function for all groups).
+      last_epoch: index of the last step, ``-1`` to start fresh (as in ``LambdaLR``).
+      momentum_lambdas: one ``step -> momentum`` function per group, or ``None``.
+      momentum_key: ``"momentum"`` or ``"betas"``: where the momentum goes in each group.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Schedule,
+        last_epoch: int = -1,
+        *,
+        momentum_lambdas: Sequence[Schedule] | None = None,
+        momentum_key: str | None = None,
+    ) -> None:
+        if not callable(lr_lambda):
+            raise TypeError(f"lr_lambda must be a callable step -> multiplier, got {lr_lambda!r}")
+        self._momentum_lambdas = list(momentum_lambdas) if momentum_lambdas is not None else None
+        self.momentum_key = momentum_key
+        super().__init__(optimizer, lr_lambda, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        multiplier = self.lr_lambdas[0](step)
+        if self._momentum_lambdas is not None:
+            self._set_momentum(step)
+        return [base_lr * multiplier for base_lr in self.base_lrs]
+
+    def _set_momentum(self, step: int) -> None:
+        for group, momentum in zip(self.optimizer.param_groups, self._momentum_lambdas, strict=True):
+            value = momentum(step)
+            if self.momentum_key == "betas":
+                group["betas"] = (value, *group["betas"][1:])
+            else:
+                group["momentum"] = value
+
+    def get_last_momentum(self) -> list[float] | None:
+        """The momentum (or beta1) of each group at the current step, or ``None`` if not cycled."""
+        if self._momentum_lambdas is None:
+            return None
+        return [m(self.last_epoch) for m in self._momentum_lambdas]
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        state.pop("_momentum_lambdas", None)  # functions: rebuilt by the factory, not saved
+        return state
+
+
+def _per_group(name: str, value, optimizer: Optimizer) -> list:
+    groups = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != groups:
+            raise ValueError(f"{name} has {len(value)} values but the optimizer has {groups} param groups")
+        return list(value)
+    return [value] * groups
+
+
+def get_exponential_schedule_with_warmup(
+    optimizer: Optimizer,
+    num_warmup_steps: int | float = 0,
+    num_training_steps: int | None = None,
+    *,
+    gamma: float | None = None,
+    final_lr_ratio: float | None = None,
+    staircase_steps: int | float | None = None,
+    min_lr_ratio: float = 0.0,
+    warmup_type: str = "linear",
+    warmup_start_ratio: float = 0.0,
+    last_epoch: int = -1,
+) -> ScheduleLR:
+    """Warmup, then ``lr = base_lr * gamma ** (step - num_warmup_steps)`` (``ExponentialLR``).
+
+    Registered as ``lr_scheduler_type="warmup_exponential"``. See
+    :func:`hf_lrsched.schedules.exponential_schedule` for the formula and every option.
+
+    Args:
+      optimizer: the optimizer whose groups' LRs are scheduled.
+      num_warmup_steps: warmup length (steps, or fraction of ``num_training_steps``).
+      num_training_steps: total optimizer steps (needed unless ``gamma`` is given).
+      gamma: per-step decay in (0, 1].
+      final_lr_ratio: or reach ``base_lr * final_lr_ratio`` at the end (default 0.01 when neither
+        is given).
+      staircase_steps: drop in jumps every this many steps.
+      min_lr_ratio: floor, as a fraction of each group's base LR.
+      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
+      warmup_start_ratio: LR at step 0 as a fraction of the base LR.
+      last_epoch: index of the last step when resuming.
+
+    Returns:
+      A :class:`ScheduleLR` (a ``torch.optim.lr_scheduler.LambdaLR``).
+
+    Examples:
+      >>> import torch
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+      >>> sched = get_exponential_schedule_with_warmup(opt, 2, 10, gamma=0.5)
+      >>> lrs = []
+      >>> for _ in range(5):
+      ...     lrs.append(sched.get_last_lr()[0]); opt.step(); sched.step()
+      >>> lrs
+      [0.0, 0.5, 1.0, 0.5, 0.25]
+    """
+    schedule = schedules.exponential_schedule(
+        num_warmup_steps,
+        num_training_steps,
+        gamma=gamma,
+        final_lr_ratio=final_lr_ratio,
+        staircase_steps=staircase_steps,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return ScheduleLR(optimizer, schedule, last_epoch)
+
+
+def get_step_schedule_with_warmup(
+    optimizer: Optimizer,
+    num_warmup_steps: int | float,
+    num_training_steps: int,
+    *,
+    step_size: int | float | None = None,
+    gamma: float = 0.1,
+    min_lr_ratio: float = 0.0,
+    warmup_type: str = "linear",
+    warmup_start_ratio: float = 0.0,
+    last_epoch: int = -1,
+) -> ScheduleLR:
+    """Warmup, then multiply the LR by ``gamma`` every ``step_size`` steps (``StepLR``).
+
+    Registered as ``lr_scheduler_type="warmup_step"``. See
+    :func:`hf_lrsched.schedules.step_schedule` for the formula.
+
+    Args:
+      optimizer: the optimizer whose groups' LRs are scheduled.
+      num_warmup_steps: warmup length (steps, or fraction of ``num_training_steps``).
+      num_training_steps: total optimizer steps.
+      step_size: steps between drops after warmup (default: a third of the steps after warmup).
+      gamma: factor at each drop, in (0, 1].
+      min_lr_ratio: floor, as a fraction of each group's base LR.
+      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
+      warmup_start_ratio: LR at step 0 as a fraction of the base LR.
+      last_epoch: index of the last step when resuming.
+
+    Returns:
+      A :class:`ScheduleLR`.
+
+    Examples:
+      >>> import torch
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+      >>> sched = get_step_schedule_with_warmup(opt, 0, 90, step_size=30, gamma=0.1)
+      >>> [round(sched.lr_lambdas[0](s), 12) for s in (0, 29, 30, 60, 89)]
+      [1.0, 1.0, 0.1, 0.01, 0.01]
+    """
+    schedule = schedules.step_schedule(
+        num_warmup_steps,
+        num_training_steps,
+        step_size=step_size,
+        gamma=gamma,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return ScheduleLR(optimizer, schedule, last_epoch)
+
+
+def get_multistep_schedule_with_warmup(
+    optimizer: Optimizer,
+    num_warmup_steps: int | float,
+    num_training_steps: int,
+    *,
+    milestones: Sequence[int | float] | None = None,
+    gamma: float = 0.1,
+    min_lr_ratio: float = 0.0,
+    warmup_type: str = "linear",
+    warmup_start_ratio: float = 0.0,
+    last_epoch: int = -1,
+) -> ScheduleLR:
+    """Warmup, then multiply the LR by ``gamma`` at each milestone (``MultiStepLR``).
+
+    Milestones are absolute optimizer steps (or fractions of training). Registered as
+    ``lr_scheduler_type="warmup_multistep"``. See :func:`hf_lrsched.schedules.multistep_schedule`.
+
+    Args:
+      optimizer: the optimizer whose groups' LRs are scheduled.
+      num_warmup_steps: warmup length (steps, or fraction of ``num_training_steps``).
+      num_training_steps: total optimizer steps.
+      milestones: increasing steps or fractions (default: 50% and 75% of the steps after warmup).
+      gamma: factor at each milestone, in (0, 1].
+      min_lr_ratio: floor, as a fraction of each group's base LR.
+      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
+      warmup_start_ratio: LR at step 0 as a fraction of the base LR.
+      last_epoch: index of the last step when resuming.
+
+    Returns:
+      A :class:`ScheduleLR`.
+
+    Examples:
+      >>> import torch
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+      >>> sched = get_multistep_schedule_with_warmup(opt, 0, 200, milestones=[60, 120, 160], gamma=0.2)
+      >>> [round(0.1 * sched.lr_lambdas[0](s), 12) for s in (0, 60, 120, 160)]
+      [0.1, 0.02, 0.004, 0.0008]
+    """
+    schedule = schedules.multistep_schedule(
+        num_warmup_steps,
+        num_training_steps,
+        milestones=milestones,
+        gamma=gamma,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return ScheduleLR(optimizer, schedule, last_epoch)
+
+
+def get_sgdr_schedule_with_warmup(
+    optimizer: Optimizer,
+    num_warmup_steps: int | float,
+    num_training_steps: int,
+    *,
+    cycle_steps: int | float | None = None,
+    cycle_mult: int = 1,
+    cycle_decay: float = 1.0,
+    min_lr_ratio: float = 0.0,
+    warmup_type: str = "linear",
+    warmup_start_ratio: float = 0.0,
+    last_epoch: int = -1,
+) -> ScheduleLR:
+    """Warmup, then cosine annealing with warm restarts (``CosineAnnealingWarmRestarts``).
+
+    Registered as ``lr_scheduler_type="sgdr"``. See :func:`hf_lrsched.schedules.sgdr_schedule`.
+
+    Args:
+      optimizer: the optimizer whose groups' LRs are scheduled.
+      num_warmup_steps: warmup length (steps, or fraction of ``num_training_steps``).
+      num_training_steps: total optimizer steps.
+      cycle_steps: first cycle length, ``T_0`` (default: a quarter of the steps after warmup).
+      cycle_mult: ``T_mult``, int >= 1.
+      cycle_decay: each restart's peak is this times the previous one, in (0, 1].
+      min_lr_ratio: ``eta_min`` as a fraction of each group's base LR.
+      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
+      warmup_start_ratio: LR at step 0 as a fraction of the base LR.
+      last_epoch: index of the last step when resuming.
+
+    Returns:
+      A :class:`ScheduleLR`.
+
+    Examples:
+      >>> import torch
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+      >>> sched = get_sgdr_schedule_with_warmup(opt, 0, 30, cycle_steps=10, cycle_mult=2)
+      >>> [round(sched.lr_lambdas[0](s), 6) for s in (0, 5, 10, 20, 29)]
+      [1.0, 0.5, 1.0, 0.5, 0.006156]
+    """
+    schedule = schedules.sgdr_schedule(
+        num_warmup_steps,
+        num_training_steps,
+        cycle_steps=cycle_steps,
+        cycle_mult=cycle_mult,
+        cycle_decay=cycle_decay,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return ScheduleLR(optimizer, schedule, last_epoch)
+
+
+def _momentum_key(optimizer: Optimizer) -> str | None:
+    if "betas" in optimizer.defaults:
+        return "betas"
+    if "momentum" in optimizer.defaults:
+        return "momentum"
+    return None
+
+
+def get_one_cycle_schedule(
+    optimizer: Optimizer,
+    num_warmup_steps: int | float = 0,
+    num_training_steps: int | None = None,
+    *,
+    max_lr: float | Sequence[float] | None = None,
+    pct_start: float | None = None,
+    anneal_strategy: str = "cos",
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
+    cycle_momentum: bool = True,
+    base_momentum: float | Sequence[float] = 0.85,
+    max_momentum: float | Sequence[float] = 0.95,
+    min_lr_ratio: float = 0.0,
+    last_epoch: int = -1,
+) -> ScheduleLR:
+    """The 1cycle policy for LR **and** momentum, as ``torch.optim.lr_scheduler.OneCycleLR``.
+
+    The LR rises from ``max_lr / div_factor`` to ``max_lr`` over ``pct_start`` of training, then
+    anneals to ``max_lr / (div_factor * final_div_factor)``; momentum (SGD ``momentum``, Adam/AdamW
+    ``betas[0]``) moves the other way between ``max_momentum`` and ``base_momentum``. Unlike
+    ``OneCycleLR``, stepping past ``num_training_steps`` holds the final values instead of raising.
+    Registered as ``lr_scheduler_type="one_cycle"``. See
+    :func:`hf_lrsched.schedules.one_cycle_schedule` for the phases.
+
+    Args:
+      optimizer: the optimizer whose groups' LRs (and momenta) are scheduled.
+      num_warmup_steps: length of the rise when ``pct_start`` is not given (``pct_start =
+        num_warmup_steps / num_training_steps``; 0.3 when this is 0).
+      num_training_steps: total optimizer steps (``total_steps``).
+      max_lr: peak LR, one float or one per param group. Default: each group's current LR (so with
+        ``Trainer``, ``--learning_rate`` is the peak). When given it replaces the groups' LRs.
+      pct_start: fraction of training spent rising, in (0, 1).
+      anneal_strategy: ``"cos"`` or ``"linear"``.
+      div_factor: initial LR is ``max_lr / div_factor``.
+      final_div_factor: final LR is ``max_lr / (div_factor * final_div_factor)``.
+      three_phase: rise, symmetric fall to the initial LR, then anneal to the minimum.
+      cycle_momentum: also cycle momentum/beta1. An optimizer with neither cycles the LR only, with
+        one warning.
+      base_momentum: lowest momentum (at the LR peak), one value or one per group.
+      max_momentum: highest momentum, one value or one per group.
+      min_lr_ratio: floor, as a fraction of ``max_lr``.
+      last_epoch: index of the last step when resuming.
+
+    Returns:
+      A :class:`ScheduleLR` that also sets momentum every step.
+
+    Examples:
+      >>> import torch
+      >>> opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+      >>> sched = get_one_cycle_schedule(opt, 0, 100, pct_start=0.25)
+      >>> round(sched.get_last_lr()[0], 12), opt.param_groups[0]["betas"][0]
+      (4e-05, 0.95)
+      >>> for _ in range(24):
+      ...     opt.step(); sched.step()
+      >>> sched.get_last_lr()[0], opt.param_groups[0]["betas"][0]
+      (0.001, 0.85)
+    """
+    if num_training_steps is None:
+        raise ValueError("num_training_steps is required for one_cycle, got None")
+    schedules.check_int("num_training_steps", num_training_steps, minimum=2)
+    if pct_start is None:
+        warmup = schedules.resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
+        pct_start = warmup / num_training_steps if warmup else 0.3
+    common = dict(pct_start=pct_start, anneal_strategy=anneal_strategy, three_phase=three_phase)
+    schedule = schedules.one_cycle_schedule(
+        num_training_steps,
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+        min_lr_ratio=min_lr_ratio,
+        **common,
+    )
+    if not isinstance(cycle_momentum, bool):
+        raise ValueError(f"cycle_momentum must be a bool, got {cycle_momentum!r}")
+    momentum_lambdas, key = None, None
+    if cycle_momentum:
+        key = _momentum_key(optimizer)
+        if key is None:
+            warnings.warn(
+                f"one_cycle: {type(optimizer).__name__} has no momentum or betas; cycling the LR only "
+                "(pass cycle_momentum=False to silence this)",
+                UserWarning,
+                stacklevel=2,
+            )
+        else:
+            lows = _per_group("base_momentum", base_momentum, optimizer)
+            highs = _per_group("max_momentum", max_momentum, optimizer)
+            momentum_lambdas = [
+                schedules.one_cycle_momentum_schedule(
+                    num_training_steps, base_momentum=low, max_momentum=high, **common
+                )
+                for low, high in zip(lows, highs, strict=True)
+            ]
+    if max_lr is not None:
+        peaks = [
+            schedules.check_real(f"max_lr[{i}]" if isinstance(max_lr, (list, tuple)) else "max_lr", v, 0.0, low_open=True)
+            for i, v in enumerate(_per_group("max_lr", max_lr, optimizer))
+        ]
+        if last_epoch == -1:
+            for group, peak in zip(optimizer.param_groups, peaks, strict=True):
+                group["lr"] = group["initial_lr"] = peak
+    return ScheduleLR(optimizer, schedule, last_epoch, momentum_lambdas=momentum_lambdas, momentum_key=key)
+
+
+#: name -> factory for the schedules this package adds; :mod:`hf_lrsched.registry` registers them.
+BUILTIN_FACTORIES: dict[str, Callable[..., LambdaLR]] = {
+    "warmup_exponential": get_exponential_schedule_with_warmup,
+    "warmup_step": get_step_schedule_with_warmup,
+    "warmup_multistep": get_multistep_schedule_with_warmup,
+    "one_cycle": get_one_cycle_schedule,
+    "sgdr": get_sgdr_schedule_with_warmup,
+}

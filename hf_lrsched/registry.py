@@ -1,0 +1,250 @@
+"""Schedule names -> factories, usable wherever transformers takes ``lr_scheduler_type``.
+
+``register_schedule`` records a factory under a name and makes the name a valid
+``TrainingArguments.lr_scheduler_type`` (through :mod:`hf_lrsched._transformers_compat`).
+``get_scheduler`` builds any known schedule (ours, a user's, or transformers' own) by name, with
+options checked first; the recipes and tools build every scheduler through it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from transformers import get_scheduler as _transformers_get_scheduler
+
+from . import _transformers_compat as compat
+from .factories import BUILTIN_FACTORIES
+
+__all__ = [
+    "available_schedules",
+    "check_schedule_options",
+    "get_scheduler",
+    "register_schedule",
+    "schedule_options",
+]
+
+_POSITIONAL = ("optimizer", "num_warmup_steps", "num_training_steps")
+_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    factory: Callable[..., Any]
+    builtin: bool
+
+
+_REGISTRY: dict[str, _Entry] = {}
+
+
+def _options_of(factory: Callable) -> dict[str, Any] | None:
+    """Keyword options a factory takes (name -> default), or ``None`` if it takes ``**kwargs``."""
+    params = inspect.signature(factory).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return {
+        p.name: (None if p.default is inspect.Parameter.empty else p.default)
+        for p in params
+        if p.name not in _POSITIONAL and p.name != "last_epoch"
+        and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+
+
+def available_schedules() -> dict[str, Callable[..., Any]]:
+    """Every name usable as ``lr_scheduler_type`` now, mapped to the factory it builds with."""
+    return {name: compat.get_scheduler_function(name) for name in compat.known_scheduler_names()}
+
+
+def _unknown_name_error(name) -> ValueError:
+    known = compat.known_scheduler_names()
+    close = difflib.get_close_matches(str(name), known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ValueError(f"unknown lr_scheduler_type {name!r}{hint}; known schedules: {', '.join(known)}")
+
+
+def _factory(name: str) -> Callable[..., Any]:
+    entry = _REGISTRY.get(name)
+    if entry is not None:
+        return entry.factory
+    function = compat.get_scheduler_function(name)
+    if function is None:
+        raise _unknown_name_error(name)
+    return function
+
+
+def schedule_options(name: str) -> dict[str, Any] | None:
+    """Options (name -> default) that ``lr_scheduler_kwargs`` may set for schedule ``name``.
+
+    ``None`` when the factory takes arbitrary ``**kwargs``.
+
+    Examples:
+      >>> sorted(schedule_options("warmup_step"))
+      ['gamma', 'min_lr_ratio', 'step_size', 'warmup_start_ratio', 'warmup_type']
+    """
+    return _options_of(_factory(str(getattr(name, "value", name))))
+
+
+def check_schedule_options(name: str, options: Mapping[str, Any] | None) -> None:
+    """Raise ``ValueError`` naming any option that schedule ``name`` does not accept."""
+    if options is None:
+        return
+    if not isinstance(options, Mapping):
+        raise ValueError(f"lr_scheduler_kwargs must be a dict (a JSON object), got {options!r}")
+    accepted = schedule_options(name)
+    if accepted is None:
+        return
+    for key in options:
+        if key not in accepted:
+            close = difflib.get_close_matches(str(key), list(accepted), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            listing = ", ".join(accepted) or "none"
+            raise ValueError(
+                f"lr_scheduler_kwargs: unknown option {key!r} for schedule {name!r}{hint}; "
+                f"accepted options: {listing}"
+            )
+
+
+class _CheckedFactory:
+    """What transformers' ``get_scheduler`` calls for a registered name: checks options, then builds."""
+
+    def __init__(self, name: str, factory: Callable[..., Any]):
+        self.name = name
+        self.factory = factory
+
+    def __call__(self, optimizer, num_warmup_steps=None, num_training_steps=None, **options):
+        check_schedule_options(self.name, options)
+        return self.factory(
+            optimizer, num_warmup_steps=num_warmup_steps, num_training_steps=num_training_steps, **options
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self.name}: {getattr(self.factory, '__qualname__', self.factory)!r}>"
+
+
+def register_schedule(name: str, factory: Callable[..., Any], *, override: bool = False) -> None:
+    """Make ``name`` a valid ``lr_scheduler_type`` that builds its scheduler with ``factory``.
+
+    ``factory(optimizer, num_warmup_steps=..., num_training_steps=..., **lr_scheduler_kwargs)`` must
+    return a ``torch.optim.lr_scheduler.LRScheduler``. Registering a name again replaces it (so
+    re-running a notebook cell is harmless); replacing a built-in name (this package's or
+    transformers' own) needs ``override=True``. Register before ``HfArgumentParser`` is built, so
+    the name is among its ``--lr_scheduler_type`` choices.
+
+    Args:
+      name: lower-case identifier, e.g. ``"my_poly"``.
+      factory: the scheduler factory.
+      override: allow replacing a built-in schedule.
+
+    Examples:
+      >>> import functools, torch
+      >>> def get_halving(optimizer, num_warmup_steps, num_training_steps, every=10):
+      ...     return torch.optim.lr_scheduler.LambdaLR(optimizer, functools.partial(pow, 0.5))
+      >>> register_schedule("halving", get_halving)
+      >>> from transformers import TrainingArguments
+      >>> TrainingArguments("out", lr_scheduler_type="halving").lr_scheduler_type.value
+      'halving'
+    """
+    if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+        raise ValueError(f"schedule name must be a lower-case identifier like 'my_schedule', got {name!r}")
+    if not callable(factory):
+        raise ValueError(f"factory for {name!r} must be callable, got {factory!r}")
+    params = inspect.signature(factory).parameters
+    takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    missing = [p for p in _POSITIONAL[1:] if p not in params and not takes_kwargs]
+    if missing:
+        raise ValueError(
+            f"factory for {name!r} must accept {', '.join(missing)} (transformers passes them by name)"
+        )
+    entry = _REGISTRY.get(name)
+    is_builtin = name in compat.transformers_scheduler_names() or (entry is not None and entry.builtin)
+    if is_builtin and not override:
+        if entry is not None and entry.factory is factory:
+            return
+        raise ValueError(f"{name!r} is a built-in schedule; pass override=True to replace it")
+    _REGISTRY[name] = _Entry(factory, builtin=is_builtin)
+    compat.set_scheduler_function(name, _CheckedFactory(name, factory))
+
+
+def _register_builtins() -> None:
+    for name, factory in BUILTIN_FACTORIES.items():
+        if name not in _REGISTRY:
+            _REGISTRY[name] = _Entry(factory, builtin=True)
+            compat.set_scheduler_function(name, _CheckedFactory(name, factory))
+
+
+def get_scheduler(
+    name: str,
+    optimizer,
+    num_warmup_steps: int | float | None = None,
+    num_training_steps: int | None = None,
+    scheduler_specific_kwargs: Mapping[str, Any] | str | None = None,
+):
+    """Build the scheduler called ``name``: ``transformers.get_scheduler`` with checked input.
+
+    Accepts this package's names, registered ones and transformers' own. ``scheduler_specific_kwargs``
+    may be a dict or a JSON string (as given to ``--lr_scheduler_kwargs``). A fractional
+    ``num_warmup_steps`` (e.g. ``0.1``) is resolved against ``num_training_steps``.
+
+    Args:
+      name: schedule name (``lr_scheduler_type``).
+      optimizer: the optimizer to schedule.
+      num_warmup_steps: warmup steps, or a fraction of ``num_training_steps``.
+      num_training_steps: total optimizer updates.
+      scheduler_specific_kwargs: options of the schedule (``lr_scheduler_kwargs``).
+
+    Returns:
+      A ``torch.optim.lr_scheduler.LRScheduler``.
+
+    Examples:
+      >>> import torch
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+      >>> sched = get_scheduler("warmup_step", opt, 0, 100, '{"step_size": 50}')
+      >>> type(sched).__name__
+      'ScheduleLR'
+      >>> get_scheduler("warmup_stepp", opt, 0, 100)
+      Traceback (most recent call last):
+      ...
+      ValueError: unknown lr_scheduler_type 'warmup_stepp' (did you mean 'warmup_step'?); known schedules: ...
+    """
+    name = str(getattr(name, "value", name))
+    _factory(name)  # raises for unknown names, listing the known ones
+    if isinstance(scheduler_specific_kwargs, str):
+        text = scheduler_specific_kwargs.strip()
+        scheduler_specific_kwargs = compat.parse_kwargs_json(text) if text else None
+    options = dict(scheduler_specific_kwargs or {})
+    check_schedule_options(name, options)
+    if num_warmup_steps is not None and not isinstance(num_warmup_steps, int) and num_training_steps:
+        from .schedules import resolve_length
+
+        num_warmup_steps = resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
+    return _transformers_get_scheduler(
+        name,
+        optimizer=optimizer,
+        num_warmup_steps=num_warmup_steps,
+        num_training_steps=num_training_steps,
+        scheduler_specific_kwargs=options,
+    )
+
+
+def _check_training_args(name: str, kwargs: Any) -> None:
+    """Fail at argument-parsing time on bad ``lr_scheduler_kwargs`` (installed on TrainingArguments)."""
+    if isinstance(kwargs, str):
+        text = kwargs.strip()
+        if text.startswith("{"):
+            kwargs = compat.parse_kwargs_json(text)
+        elif text and name in _REGISTRY:
+            raise ValueError(
+                f"--lr_scheduler_kwargs must be a JSON object such as '{{\"gamma\": 0.999}}', got {kwargs!r}"
+            )
+        else:
+            return
+    if name in _REGISTRY and kwargs:
+        check_schedule_options(name, kwargs)
+
+
+_register_builtins()
+compat.install_training_args_check(_check_training_args)
