@@ -1,0 +1,117 @@
+"""Schedules that stay exact under ``accelerate launch`` with several processes.
+
+The pitfall: a scheduler passed through ``accelerator.prepare`` becomes an ``AcceleratedScheduler``
+whose ``step()`` steps the wrapped scheduler ``num_processes`` times per optimizer update (unless
+``split_batches=True`` or ``step_scheduler_with_optimizer=False``). A schedule built for ``T``
+updates then runs ``num_processes`` times too fast: warmup ends early, decay finishes early and
+``OneCycleLR`` overruns. HF's example scripts compensate by multiplying the step counts, which is
+exact only for schedules that are linear in the step; a per-step ``gamma``, a milestone or a
+momentum cycle is not.
+
+:func:`adapt_scheduler` fixes it at the source: it keeps the schedule built for the real number of
+updates and makes the scheduler read its step counter in updates (``last_epoch // k`` with ``k``
+the scheduler steps per update), so the LR at optimizer update ``u`` is the pure schedule at ``u``
+whatever ``num_processes`` and ``gradient_accumulation_steps`` are. It works for any ``LambdaLR``
+(this package's schedules and transformers' own).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from torch.optim.lr_scheduler import LambdaLR
+
+from .factories import ScheduleLR
+from .registry import get_scheduler
+
+__all__ = ["adapt_scheduler", "get_accelerate_scheduler", "scheduler_steps_per_update"]
+
+
+def scheduler_steps_per_update(accelerator) -> int:
+    """How many times a prepared scheduler steps per optimizer update under ``accelerator``."""
+    if not getattr(accelerator, "step_scheduler_with_optimizer", True):
+        return 1
+    if getattr(accelerator, "split_batches", False):
+        return 1
+    return int(accelerator.num_processes)
+
+
+def _per_update(step: int, *, schedule, steps_per_update: int):
+    return schedule(step // steps_per_update)
+
+
+def adapt_scheduler(scheduler: LambdaLR, steps_per_update: int) -> LambdaLR:
+    """Make ``scheduler`` follow its schedule per optimizer update when stepped ``k`` times per update.
+
+    Call it before ``accelerator.prepare(scheduler)``, with
+    ``k = scheduler_steps_per_update(accelerator)``. Mutates and returns ``scheduler``.
+
+    Args:
+      scheduler: a ``LambdaLR`` (any schedule of this package or of transformers).
+      steps_per_update: scheduler steps per optimizer update (``k``).
+
+    Returns:
+      The same scheduler.
+
+    Examples:
+      >>> import torch
+      >>> from hf_lrsched import get_scheduler
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+      >>> sched = adapt_scheduler(get_scheduler("warmup_exponential", opt, 0, 10, {"gamma": 0.5}), 2)
+      >>> lrs = []
+      >>> for update in range(3):
+      ...     lrs.append(sched.get_last_lr()[0]); opt.step(); sched.step(); sched.step()
+      >>> lrs
+      [1.0, 0.5, 0.25]
+    """
+    if not isinstance(scheduler, LambdaLR):
+        raise ValueError(
+            f"adapt_scheduler needs a LambdaLR-based scheduler, got {type(scheduler).__name__}; "
+            "prepare it with Accelerator(step_scheduler_with_optimizer=False) and step it once per update instead"
+        )
+    if isinstance(steps_per_update, bool) or not isinstance(steps_per_update, int) or steps_per_update < 1:
+        raise ValueError(f"steps_per_update must be an int >= 1, got {steps_per_update!r}")
+    if steps_per_update == 1:
+        return scheduler
+    if scheduler.last_epoch != 0:
+        raise ValueError("adapt_scheduler must be applied to a fresh scheduler (last_epoch == 0)")
+
+    def wrap(fn):
+        return functools.partial(_per_update, schedule=fn, steps_per_update=steps_per_update)
+
+    scheduler.lr_lambdas = [wrap(fn) for fn in scheduler.lr_lambdas]
+    if isinstance(scheduler, ScheduleLR) and scheduler._momentum_lambdas is not None:
+        scheduler._momentum_lambdas = [wrap(fn) for fn in scheduler._momentum_lambdas]
+    return scheduler
+
+
+def get_accelerate_scheduler(
+    accelerator,
+    name: str,
+    optimizer,
+    num_warmup_steps: int | float | None,
+    num_training_steps: int,
+    scheduler_specific_kwargs: Mapping[str, Any] | str | None = None,
+):
+    """Build schedule ``name`` for ``num_training_steps`` optimizer updates and ``accelerator.prepare`` it.
+
+    The one call an Accelerate loop needs: the returned (prepared) scheduler is stepped once per
+    loop iteration as usual, after ``optimizer.step()``, and its LR at update ``u`` equals the
+    schedule at ``u`` for any number of processes and gradient-accumulation steps.
+
+    Args:
+      accelerator: the ``accelerate.Accelerator``.
+      name: schedule name (``lr_scheduler_type``).
+      optimizer: the optimizer, prepared or not.
+      num_warmup_steps: warmup in optimizer updates, or a fraction of ``num_training_steps``.
+      num_training_steps: optimizer updates in the whole run (after accumulation).
+      scheduler_specific_kwargs: the schedule's options (dict or JSON string).
+
+    Returns:
+      The prepared scheduler.
+    """
+    scheduler = get_scheduler(name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
+    adapt_scheduler(scheduler, scheduler_steps_per_update(accelerator))
+    return accelerator.prepare(scheduler)
