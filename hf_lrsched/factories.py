@@ -89,7 +89,9 @@ def _per_group(name: str, value, optimizer: Optimizer) -> list:
     groups = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
         if len(value) != groups:
-            raise ValueError(f"{name} has {len(value)} values but the optimizer has {groups} param groups")
+            raise ValueError(
+                f"{name}={list(value)!r} has {len(value)} values but the optimizer has {groups} param groups"
+            )
         return list(value)
     return [value] * groups
 
@@ -373,17 +375,31 @@ def get_one_cycle_schedule(
     if num_training_steps is None:
         raise ValueError("num_training_steps is required for one_cycle, got None")
     schedules.check_int("num_training_steps", num_training_steps, minimum=2)
-    if pct_start is None:
-        warmup = schedules.resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
+    # Checked even when pct_start is given, so a bad warmup is never silently ignored.
+    warmup = schedules.resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
+    if warmup >= num_training_steps:
+        raise ValueError(
+            f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}"
+        )
+    derived = pct_start is None
+    if derived:
         pct_start = warmup / num_training_steps if warmup else 0.3
     common = dict(pct_start=pct_start, anneal_strategy=anneal_strategy, three_phase=three_phase)
-    schedule = schedules.one_cycle_schedule(
-        num_training_steps,
-        div_factor=div_factor,
-        final_div_factor=final_div_factor,
-        min_lr_ratio=min_lr_ratio,
-        **common,
-    )
+    try:
+        schedule = schedules.one_cycle_schedule(
+            num_training_steps,
+            div_factor=div_factor,
+            final_div_factor=final_div_factor,
+            min_lr_ratio=min_lr_ratio,
+            **common,
+        )
+    except ValueError as err:
+        if derived and warmup and "pct_start" in str(err):
+            # The user gave num_warmup_steps, not pct_start: say so.
+            raise ValueError(
+                f"num_warmup_steps={warmup} gives pct_start = {warmup}/{num_training_steps} = {pct_start!r}: {err}"
+            ) from None
+        raise
     if not isinstance(cycle_momentum, bool):
         raise ValueError(f"cycle_momentum must be a bool, got {cycle_momentum!r}")
     momentum_lambdas, key = None, None
@@ -406,8 +422,9 @@ def get_one_cycle_schedule(
                 for low, high in zip(lows, highs, strict=True)
             ]
     if max_lr is not None:
+        per_group = isinstance(max_lr, (list, tuple))
         peaks = [
-            schedules.check_real(f"max_lr[{i}]" if isinstance(max_lr, (list, tuple)) else "max_lr", v, 0.0, low_open=True)
+            schedules.check_real(f"max_lr[{i}]" if per_group else "max_lr", v, 0.0, low_open=True)
             for i, v in enumerate(_per_group("max_lr", max_lr, optimizer))
         ]
         if last_epoch == -1:

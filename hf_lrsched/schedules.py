@@ -79,7 +79,10 @@ def check_real(
     """Check that ``value`` is a finite real number in the given interval and return it as float."""
     if not _is_real(value):
         raise ValueError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int too large for a float
+        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
     interval = f"{'(' if low_open else '['}{low if low is not None else '-inf'}, " + (
         f"{high if high is not None else 'inf'}{')' if high_open else ']'}"
     )
@@ -261,6 +264,8 @@ def _cosine_restarts_decay(
             t_i *= cycle_mult
             cycle += 1
     peak = cycle_decay**cycle if cycle else 1.0
+    if peak < min_lr_ratio:  # a decayed peak never drops below the floor: the cycle stays flat there
+        peak = min_lr_ratio
     return min_lr_ratio + (peak - min_lr_ratio) * (1.0 + math.cos(math.pi * t_cur / t_i)) / 2.0
 
 
@@ -405,7 +410,8 @@ def multistep_schedule(
       num_warmup_steps: warmup length (steps, or fraction of ``num_training_steps``).
       num_training_steps: total optimizer steps.
       milestones: increasing steps (ints) or fractions (floats in (0, 1)) at which the LR is
-        multiplied by ``gamma``. Default: halfway and three quarters through the steps after warmup.
+        multiplied by ``gamma``. Default: halfway and three quarters through the steps after warmup
+        (no drop at all when fewer than 2 steps follow warmup).
       gamma: factor applied at each milestone, in (0, 1].
       min_lr_ratio: floor, as a fraction of the base LR.
       warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
@@ -425,7 +431,8 @@ def multistep_schedule(
     if milestones is None:
         span = total - warmup
         steps = sorted({warmup + max(1, math.ceil(span * f)) for f in (0.5, 0.75)})
-        steps = [s for s in steps if s < total] or [total - 1]
+        # Very short runs may leave no room after the peak step: then there is no drop at all.
+        steps = [s for s in steps if s < total]
     else:
         if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence) or not milestones:
             raise ValueError(f"milestones must be a non-empty list of steps, got {milestones!r}")
@@ -438,9 +445,11 @@ def multistep_schedule(
                     f"not after {steps[i - 1]})"
                 )
         for i, s in enumerate(steps):
-            if s <= warmup and warmup > 0:
+            # A milestone at the peak step W (step 0 without warmup) would hide the base LR entirely.
+            if s <= warmup:
+                where = "falls inside warmup" if warmup else "is the first step, so the base LR is never used"
                 raise ValueError(
-                    f"milestones[{i}]={milestones[i]!r} (step {s}) falls inside warmup "
+                    f"milestones[{i}]={milestones[i]!r} (step {s}) {where} "
                     f"(num_warmup_steps={warmup}); milestones are absolute steps and must be > {warmup}"
                 )
             if s >= total:
@@ -470,7 +479,7 @@ def sgdr_schedule(
     With ``t = step - W``, ``T_i = cycle_steps * cycle_mult**i`` the length of cycle ``i`` and
     ``t_cur`` the steps into it:
 
-    .. math:: m = r + (\text{cycle\_decay}^i - r)\,\frac{1 + \cos(\pi\, t_{cur} / T_i)}{2},
+    .. math:: m = r + (\max(\text{cycle\_decay}^i, r) - r)\,\frac{1 + \cos(\pi\, t_{cur} / T_i)}{2},
               \quad r = \text{min\_lr\_ratio}
 
     ``CosineAnnealingWarmRestarts(T_0=cycle_steps, T_mult=cycle_mult, eta_min=r * base_lr)`` when
@@ -482,7 +491,7 @@ def sgdr_schedule(
       cycle_steps: length of the first cycle (steps, or fraction of ``num_training_steps``).
         Default: a quarter of the steps after warmup (four cycles when ``cycle_mult=1``).
       cycle_mult: int >= 1; each cycle is this many times longer than the previous.
-      cycle_decay: peak of cycle ``i`` is ``cycle_decay**i``, in (0, 1].
+      cycle_decay: peak of cycle ``i`` is ``max(cycle_decay**i, min_lr_ratio)``, in (0, 1].
       min_lr_ratio: the value each cycle anneals to, as a fraction of the base LR.
       warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
       warmup_start_ratio: multiplier at step 0.

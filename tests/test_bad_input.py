@@ -1,0 +1,330 @@
+"""Bad input: a ``ValueError`` that names the option and the value it got, never NaN or a silent curve.
+
+Every case is tried through the factory and through ``hf_lrsched.get_scheduler(name, ...,
+scheduler_specific_kwargs)`` (the path ``Trainer`` and the recipes take). Accepted boundary values
+must give finite, non-negative LRs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+
+import pytest
+import torch
+
+import hf_lrsched
+from hf_lrsched.factories import BUILTIN_FACTORIES
+
+WARMUP_SCHEDULES = ["warmup_exponential", "warmup_step", "warmup_multistep", "sgdr"]
+ALL_SCHEDULES = [*WARMUP_SCHEDULES, "one_cycle"]
+JUST_BELOW_ONE = math.nextafter(1.0, 0.0)
+TINY = sys.float_info.min * sys.float_info.epsilon  # smallest positive float
+
+
+def names(option: str, value: str) -> str:
+    """Regex: the message mentions ``option`` and then the offending ``value`` (as written)."""
+    return f"{re.escape(option)}.*{re.escape(value)}"
+
+
+def case(name, options, option, value, *, warmup=0, total=200, id=None):
+    return pytest.param(name, warmup, total, options, names(option, value), id=id or f"{name}-{option}={value}")
+
+
+def assert_rejected(make_optimizer, name, warmup, total, options, pattern) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        BUILTIN_FACTORIES[name](make_optimizer(), warmup, total, **options)
+    with pytest.raises(ValueError, match=pattern):
+        hf_lrsched.get_scheduler(name, make_optimizer(), warmup, total, options)
+
+
+# --------------------------------------------------------------------------------------------------
+# Options every schedule shares
+# --------------------------------------------------------------------------------------------------
+
+COMMON_CASES = [
+    # warmup >= total steps
+    ({}, "num_warmup_steps", "=200", 200, 200),
+    ({}, "num_training_steps", "=200", 350, 200),
+    # negative / zero / wrongly typed step counts
+    ({}, "num_warmup_steps", "-1", -1, 200),
+    ({}, "num_training_steps", "-10", 0, -10),
+    ({}, "num_warmup_steps", "True", True, 200),
+    ({}, "num_training_steps", "100.0", 0, 100.0),
+    ({}, "num_training_steps", "True", 0, True),
+    ({}, "num_warmup_steps", "1.5", 1.5, 200),
+    ({}, "num_warmup_steps", "-0.1", -0.1, 200),
+    ({}, "num_warmup_steps", "'10'", "10", 200),
+    # min_lr_ratio outside [0, 1)
+    ({"min_lr_ratio": -0.1}, "min_lr_ratio", "-0.1", 0, 200),
+    ({"min_lr_ratio": 1.0}, "min_lr_ratio", "1.0", 0, 200),
+    ({"min_lr_ratio": 1.5}, "min_lr_ratio", "1.5", 0, 200),
+    ({"min_lr_ratio": float("nan")}, "min_lr_ratio", "nan", 0, 200),
+    ({"min_lr_ratio": float("inf")}, "min_lr_ratio", "inf", 0, 200),
+    ({"min_lr_ratio": "0.1"}, "min_lr_ratio", "'0.1'", 0, 200),
+    ({"min_lr_ratio": [0.1]}, "min_lr_ratio", "[0.1]", 0, 200),
+    ({"min_lr_ratio": True}, "min_lr_ratio", "True", 0, 200),
+]
+
+WARMUP_CASES = [
+    ({"warmup_type": "constant"}, "warmup_type", "'constant'"),
+    ({"warmup_type": None}, "warmup_type", "None"),
+    ({"warmup_start_ratio": 1.0}, "warmup_start_ratio", "1.0"),
+    ({"warmup_start_ratio": -0.5}, "warmup_start_ratio", "-0.5"),
+    ({"warmup_start_ratio": "0"}, "warmup_start_ratio", "'0'"),
+    # exponential warmup multiplies up from the start value: 0 would stay 0
+    ({"warmup_type": "exponential"}, "warmup_start_ratio", "0.0"),
+    ({"warmup_type": "exponential", "warmup_start_ratio": 0}, "warmup_start_ratio", "0"),
+]
+
+
+@pytest.mark.parametrize("name", ALL_SCHEDULES)
+@pytest.mark.parametrize(
+    "options, option, value, warmup, total", COMMON_CASES, ids=[f"{c[1]}={c[2]}" for c in COMMON_CASES]
+)
+def test_common_options_rejected(make_optimizer, name, options, option, value, warmup, total):
+    assert_rejected(make_optimizer, name, warmup, total, options, names(option, value))
+
+
+@pytest.mark.parametrize("name", WARMUP_SCHEDULES)
+@pytest.mark.parametrize("options, option, value", WARMUP_CASES, ids=[f"{c[1]}={c[2]}" for c in WARMUP_CASES])
+def test_warmup_options_rejected(make_optimizer, name, options, option, value):
+    assert_rejected(make_optimizer, name, 20, 200, options, names(option, value))
+
+
+# --------------------------------------------------------------------------------------------------
+# Per-schedule options
+# --------------------------------------------------------------------------------------------------
+
+EXP, STEP, MULTI, SGDR, ONE = "warmup_exponential", "warmup_step", "warmup_multistep", "sgdr", "one_cycle"
+
+SCHEDULE_CASES = [
+    # gamma <= 0, > 1, wrong types, for every decay that has one
+    *[
+        case(name, {"gamma": gamma}, "gamma", text)
+        for name in (EXP, STEP, MULTI)
+        for gamma, text in [
+            (0, "0"), (0.0, "0.0"), (-0.5, "-0.5"), (1.5, "1.5"), (float("nan"), "nan"), (float("inf"), "inf"),
+            ("0.5", "'0.5'"), ([0.5], "[0.5]"), (True, "True"),
+        ]
+    ],
+    case(STEP, {"gamma": None}, "gamma", "None"),
+    case(MULTI, {"gamma": None}, "gamma", "None"),
+    case(EXP, {"gamma": 10**400}, "gamma", "1000000"),  # an int too large for a float
+    # gamma and final_lr_ratio together; final_lr_ratio outside (0, 1]
+    case(EXP, {"gamma": 0.9, "final_lr_ratio": 0.1}, "final_lr_ratio", "0.1", id="both-gamma-and-final_lr_ratio"),
+    case(EXP, {"final_lr_ratio": 0}, "final_lr_ratio", "0"),
+    case(EXP, {"final_lr_ratio": 1.5}, "final_lr_ratio", "1.5"),
+    case(EXP, {"final_lr_ratio": -0.01}, "final_lr_ratio", "-0.01"),
+    case(EXP, {"final_lr_ratio": "0.01"}, "final_lr_ratio", "'0.01'"),
+    case(EXP, {"staircase_steps": 0}, "staircase_steps", "0"),
+    case(EXP, {"staircase_steps": -2}, "staircase_steps", "-2"),
+    case(EXP, {"staircase_steps": True}, "staircase_steps", "True"),
+    case(EXP, {"staircase_steps": 2.5}, "staircase_steps", "2.5"),
+    case(EXP, {"staircase_steps": "5"}, "staircase_steps", "'5'"),
+    # step_size
+    case(STEP, {"step_size": 0}, "step_size", "0"),
+    case(STEP, {"step_size": -3}, "step_size", "-3"),
+    case(STEP, {"step_size": True}, "step_size", "True"),
+    case(STEP, {"step_size": 2.5}, "step_size", "2.5"),
+    case(STEP, {"step_size": "10"}, "step_size", "'10'"),
+    case(STEP, {"step_size": [10]}, "step_size", "[10]"),
+    # milestones: unsorted, duplicated, inside warmup, at the peak step, past the end, wrong types
+    case(MULTI, {"milestones": [120, 60]}, "milestones", "[120, 60]"),
+    case(MULTI, {"milestones": [60, 60, 160]}, "milestones", "[60, 60, 160]"),
+    case(MULTI, {"milestones": [0.5, 100]}, "milestones", "[0.5, 100]", id="duplicate-after-resolving-fraction"),
+    case(MULTI, {"milestones": [30, 60]}, "milestones[0]", "30", warmup=50),
+    case(MULTI, {"milestones": [50, 60]}, "milestones[0]", "50", warmup=50),
+    case(MULTI, {"milestones": [0.1, 0.5]}, "milestones[0]", "0.1", warmup=50, id="fraction-inside-warmup"),
+    case(MULTI, {"milestones": [0, 60]}, "milestones[0]", "0"),
+    case(MULTI, {"milestones": [60, 200]}, "milestones[1]", "200"),
+    case(MULTI, {"milestones": [60, 250]}, "milestones[1]", "250"),
+    case(MULTI, {"milestones": [-5, 60]}, "milestones[0]", "-5"),
+    case(MULTI, {"milestones": [60.0, 120]}, "milestones[0]", "60.0"),
+    case(MULTI, {"milestones": [True, 120]}, "milestones[0]", "True"),
+    case(MULTI, {"milestones": ["60"]}, "milestones[0]", "'60'"),
+    case(MULTI, {"milestones": []}, "milestones", "[]"),
+    case(MULTI, {"milestones": 60}, "milestones", "60"),
+    case(MULTI, {"milestones": "60,120"}, "milestones", "'60,120'"),
+    # sgdr
+    case(SGDR, {"cycle_steps": 0}, "cycle_steps", "0"),
+    case(SGDR, {"cycle_steps": -1}, "cycle_steps", "-1"),
+    case(SGDR, {"cycle_steps": True}, "cycle_steps", "True"),
+    case(SGDR, {"cycle_steps": 1.5}, "cycle_steps", "1.5"),
+    case(SGDR, {"cycle_mult": 0}, "cycle_mult", "0"),
+    case(SGDR, {"cycle_mult": -1}, "cycle_mult", "-1"),
+    case(SGDR, {"cycle_mult": 1.5}, "cycle_mult", "1.5"),
+    case(SGDR, {"cycle_mult": 2.0}, "cycle_mult", "2.0"),
+    case(SGDR, {"cycle_mult": "2"}, "cycle_mult", "'2'"),
+    case(SGDR, {"cycle_mult": True}, "cycle_mult", "True"),
+    case(SGDR, {"cycle_decay": 0}, "cycle_decay", "0"),
+    case(SGDR, {"cycle_decay": 1.5}, "cycle_decay", "1.5"),
+    case(SGDR, {"cycle_decay": -0.1}, "cycle_decay", "-0.1"),
+    # one_cycle: pct_start outside (0, 1) or too small for the rise
+    *[case(ONE, {"pct_start": p}, "pct_start", text) for p, text in [
+        (0, "0"), (0.0, "0.0"), (1, "1"), (1.0, "1.0"), (-0.1, "-0.1"), (1.5, "1.5"), ("0.3", "'0.3'"),
+        (True, "True"), (float("nan"), "nan"),
+    ]],
+    case(ONE, {"pct_start": 0.005}, "pct_start", "0.005"),  # 1 step of rise: torch divides by zero
+    case(ONE, {"pct_start": 0.6, "three_phase": True}, "pct_start", "0.6", id="three_phase-pct_start=0.6"),
+    case(ONE, {}, "num_warmup_steps", "1", warmup=1, id="warmup-gives-too-small-pct_start"),
+    case(ONE, {"anneal_strategy": "cosine"}, "anneal_strategy", "'cosine'"),
+    case(ONE, {"div_factor": 0}, "div_factor", "0"),
+    case(ONE, {"div_factor": -25.0}, "div_factor", "-25.0"),
+    case(ONE, {"final_div_factor": 0.0}, "final_div_factor", "0.0"),
+    case(ONE, {"final_div_factor": "1e4"}, "final_div_factor", "'1e4'"),
+    case(ONE, {"max_lr": [0.1, 0.2, 0.3]}, "max_lr", "[0.1, 0.2, 0.3]"),
+    case(ONE, {"max_lr": [0.1]}, "max_lr", "[0.1]"),
+    case(ONE, {"max_lr": 0}, "max_lr", "0"),
+    case(ONE, {"max_lr": -0.1}, "max_lr", "-0.1"),
+    case(ONE, {"max_lr": "0.1"}, "max_lr", "'0.1'"),
+    case(ONE, {"max_lr": [0.1, -1]}, "max_lr[1]", "-1"),
+    case(ONE, {"max_lr": [0.1, None]}, "max_lr[1]", "None"),
+    case(ONE, {"base_momentum": 1.0}, "base_momentum", "1.0"),
+    case(ONE, {"base_momentum": -0.1}, "base_momentum", "-0.1"),
+    case(ONE, {"max_momentum": 1.5}, "max_momentum", "1.5"),
+    case(ONE, {"base_momentum": [0.8]}, "base_momentum", "[0.8]"),
+    case(ONE, {"max_momentum": [0.9, 0.95, 0.99]}, "max_momentum", "[0.9, 0.95, 0.99]"),
+    case(ONE, {"three_phase": "yes"}, "three_phase", "'yes'"),
+    case(ONE, {"cycle_momentum": "true"}, "cycle_momentum", "'true'"),
+    case(ONE, {}, "num_training_steps", "1", total=1),
+]
+
+
+@pytest.mark.parametrize("name, warmup, total, options, pattern", SCHEDULE_CASES)
+def test_schedule_options_rejected(make_optimizer, name, warmup, total, options, pattern):
+    assert_rejected(make_optimizer, name, warmup, total, options, pattern)
+
+
+def test_sgd_momentum_optimizer_for_one_cycle_rejections(make_optimizer):
+    # the momentum options are checked for SGD (momentum) as well as AdamW (betas, the default above)
+    def sgd():
+        return make_optimizer(torch.optim.SGD, momentum=0.9)
+
+    with pytest.raises(ValueError, match=names("max_momentum", "1.0")):
+        hf_lrsched.get_one_cycle_schedule(sgd(), 0, 100, max_momentum=1.0)
+    with pytest.raises(ValueError, match=names("base_momentum", "[0.8, 0.8, 0.8]")):
+        hf_lrsched.get_scheduler("one_cycle", sgd(), 0, 100, {"base_momentum": [0.8, 0.8, 0.8]})
+
+
+@pytest.mark.parametrize("name", ALL_SCHEDULES)
+def test_missing_num_training_steps_is_named(make_optimizer, name):
+    options = {"gamma": 0.9} if name == EXP else {}
+    with pytest.raises(ValueError, match="num_training_steps"):
+        BUILTIN_FACTORIES[name](make_optimizer(), 0.1, None, **options)
+
+
+def test_exponential_without_total_needs_gamma(make_optimizer):
+    with pytest.raises(ValueError, match=names("final_lr_ratio", "0.01") + ".*num_training_steps=None"):
+        hf_lrsched.get_exponential_schedule_with_warmup(make_optimizer(), 0)
+    # with gamma it needs no total: the decay is open-ended
+    sched = hf_lrsched.get_exponential_schedule_with_warmup(make_optimizer(), 2, gamma=0.5)
+    assert [sched.lr_lambdas[0](s) for s in (0, 1, 2, 3, 1000)] == [0.0, 0.5, 1.0, 0.5, 0.5**998]
+
+
+# --------------------------------------------------------------------------------------------------
+# Names, options and JSON, as they come from lr_scheduler_type / lr_scheduler_kwargs
+# --------------------------------------------------------------------------------------------------
+
+
+def test_unknown_schedule_name_lists_known_ones(make_optimizer):
+    with pytest.raises(ValueError, match=r"unknown lr_scheduler_type 'warmup_stepp'.*known schedules: ") as info:
+        hf_lrsched.get_scheduler("warmup_stepp", make_optimizer(), 0, 100)
+    message = str(info.value)
+    assert "did you mean 'warmup_step'" in message
+    for known in [*ALL_SCHEDULES, "linear", "cosine"]:
+        assert re.search(rf"\b{known}\b", message.split("known schedules:")[1]), known
+
+
+@pytest.mark.parametrize("name", ALL_SCHEDULES)
+def test_unknown_option_is_named_with_the_accepted_ones(make_optimizer, name):
+    accepted = hf_lrsched.schedule_options(name)
+    with pytest.raises(ValueError, match=r"unknown option 'gama' for schedule") as info:
+        hf_lrsched.get_scheduler(name, make_optimizer(), 0, 100, {"gama": 0.5})
+    listing = str(info.value).split("accepted options:")[1]
+    assert [option.strip() for option in listing.split(",")] == list(accepted)
+    assert "num_training_steps" not in listing and "last_epoch" not in listing
+    # straight to the factory, Python itself names the stray keyword
+    with pytest.raises(TypeError, match="'gama'"):
+        BUILTIN_FACTORIES[name](make_optimizer(), 0, 100, gama=0.5)
+
+
+def test_mistyped_option_suggests_the_right_one(make_optimizer):
+    with pytest.raises(ValueError, match=r"'milestone'.*did you mean 'milestones'"):
+        hf_lrsched.get_scheduler("warmup_multistep", make_optimizer(), 0, 100, {"milestone": [50]})
+
+
+@pytest.mark.parametrize(
+    "text, pattern",
+    [
+        ('{"gamma": 0.5', r"lr_scheduler_kwargs is not valid JSON.*'\{\"gamma\": 0\.5'"),
+        ("{'gamma': 0.5}", r"lr_scheduler_kwargs is not valid JSON.*\"\{'gamma': 0\.5\}\""),
+        ("gamma=0.5", r"lr_scheduler_kwargs is not valid JSON.*'gamma=0\.5'"),
+        ("[0.5]", r"lr_scheduler_kwargs must be a JSON object.*'\[0\.5\]'"),
+        ("0.5", r"lr_scheduler_kwargs must be a JSON object.*'0\.5'"),
+        ('{"gamma": "0.5"}', r"gamma must be a number, got '0\.5' \(str\)"),
+        ('{"gamma": NaN}', r"gamma.*nan"),
+        ('{"step_size": 10.0}', r"step_size.*10\.0"),
+        ('{"step_size": true}', r"step_size.*True"),
+        ('{"gamma": [0.5]}', r"gamma.*\[0\.5\]"),
+    ],
+)
+def test_json_kwargs_rejected(make_optimizer, text, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        hf_lrsched.get_scheduler("warmup_step", make_optimizer(), 0, 100, text)
+
+
+# --------------------------------------------------------------------------------------------------
+# Accepted boundary values never give NaN, inf or a negative LR
+# --------------------------------------------------------------------------------------------------
+
+BOUNDARY_CASES = [
+    (EXP, 0, 100, {"gamma": 1.0}),
+    (EXP, 0, 100, {"gamma": 1.0, "min_lr_ratio": JUST_BELOW_ONE}),
+    (EXP, 10, 100, {"gamma": TINY, "min_lr_ratio": JUST_BELOW_ONE}),
+    (EXP, 10, 100, {"final_lr_ratio": TINY}),
+    (EXP, 10, 100, {"final_lr_ratio": 1.0, "staircase_steps": 100}),
+    (EXP, 99, 100, {"warmup_type": "exponential", "warmup_start_ratio": TINY}),
+    (EXP, 50, 100, {"warmup_type": "cosine", "warmup_start_ratio": JUST_BELOW_ONE}),
+    (EXP, 0, 1, {}),
+    (EXP, 0, 10**12, {}),
+    (STEP, 0, 100, {"gamma": 1.0, "step_size": 1}),
+    (STEP, 0, 100, {"gamma": TINY, "step_size": 1, "min_lr_ratio": JUST_BELOW_ONE}),
+    (STEP, 99, 100, {"step_size": 100}),
+    (STEP, 0, 1, {}),
+    (MULTI, 0, 100, {"milestones": [1, 99], "gamma": TINY}),
+    (MULTI, 98, 100, {"milestones": [99], "gamma": 1.0}),
+    (MULTI, 0, 1, {}),
+    (MULTI, 0, 2, {}),
+    (SGDR, 0, 100, {"cycle_steps": 1}),
+    (SGDR, 0, 100, {"cycle_steps": 1, "cycle_mult": 10**6, "cycle_decay": TINY}),
+    (SGDR, 10, 100, {"cycle_steps": 3, "cycle_mult": 2, "cycle_decay": TINY, "min_lr_ratio": JUST_BELOW_ONE}),
+    (SGDR, 99, 100, {"warmup_type": "exponential", "warmup_start_ratio": JUST_BELOW_ONE}),
+    (SGDR, 0, 1, {}),
+    (ONE, 0, 100, {"pct_start": 0.011}),
+    (ONE, 0, 100, {"pct_start": JUST_BELOW_ONE, "anneal_strategy": "linear"}),
+    (ONE, 0, 100, {"pct_start": 0.49, "three_phase": True, "anneal_strategy": "linear"}),
+    (ONE, 0, 2, {"pct_start": 0.75}),
+    (ONE, 0, 100, {"div_factor": 1e300, "final_div_factor": 1e300}),
+    (ONE, 0, 100, {"div_factor": 1.0, "final_div_factor": 1.0, "min_lr_ratio": JUST_BELOW_ONE}),
+    (ONE, 0, 100, {"max_lr": [1e-300, 1e300], "base_momentum": 0.0, "max_momentum": JUST_BELOW_ONE}),
+    (ONE, 99, 100, {}),
+]
+
+
+@pytest.mark.parametrize("name, warmup, total, options", BOUNDARY_CASES)
+def test_boundary_values_give_finite_lrs(make_optimizer, name, warmup, total, options):
+    lrs = (0.1, 0.03)
+    for build in (BUILTIN_FACTORIES[name], lambda *a, **kw: hf_lrsched.get_scheduler(name, *a[:3], kw)):
+        opt = make_optimizer(torch.optim.SGD, lrs=lrs, momentum=0.9)
+        sched = build(opt, warmup, total, **options)
+        probe = sorted({0, 1, warmup - 1, warmup, warmup + 1, total - 1, total, total + 1, 10 * total + 7} - {-1})
+        for step in probe:
+            multiplier = sched.lr_lambdas[0](step)
+            assert math.isfinite(multiplier) and multiplier >= 0.0, (step, multiplier)
+        for _ in range(min(total, 150) + 3):
+            values = [g["lr"] for g in opt.param_groups] + [g["momentum"] for g in opt.param_groups]
+            assert all(math.isfinite(v) and v >= 0.0 for v in values), values
+            opt.step()
+            sched.step()

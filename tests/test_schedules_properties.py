@@ -1,0 +1,300 @@
+"""Property tests of the pure schedules over random valid options (hypothesis).
+
+For every schedule and warmup type: warmup rises monotonically from ``warmup_start_ratio`` and meets
+the base LR (multiplier 1.0) exactly at step ``W`` without a jump; afterwards the multiplier stays in
+``[min_lr_ratio, peak]``, decays monotonically where it should, and is never NaN or infinite.
+"""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
+
+from hf_lrsched import schedules
+
+SETTINGS = settings(max_examples=200, deadline=None)
+# Rounding slack for comparisons of values computed by different formulas (a few ulps).
+ULPS = 1e-15
+
+unit = st.floats(0.0, 0.99, allow_nan=False)
+floor_ratio = st.one_of(st.just(0.0), unit)
+
+
+@st.composite
+def common_options(draw, max_total: int = 300) -> dict:
+    total = draw(st.integers(2, max_total))
+    warmup = draw(st.one_of(st.just(0), st.integers(0, total - 1)))
+    warmup_type = draw(st.sampled_from(schedules.WARMUP_TYPES))
+    exponential = warmup_type == "exponential"  # multiplies up from the start: needs it > 0
+    start = draw(st.one_of(st.just(0.01 if exponential else 0.0), st.floats(1e-6 if exponential else 0.0, 0.99)))
+    return {
+        "num_warmup_steps": warmup,
+        "num_training_steps": total,
+        "warmup_type": warmup_type,
+        "warmup_start_ratio": start,
+        "min_lr_ratio": draw(floor_ratio),
+    }
+
+
+@st.composite
+def exponential_case(draw) -> tuple[str, dict]:
+    options = draw(common_options())
+    how = draw(st.sampled_from(["gamma", "final_lr_ratio", "default"]))
+    if how == "gamma":
+        options["gamma"] = draw(st.floats(0.5, 1.0))
+    elif how == "final_lr_ratio":
+        options["final_lr_ratio"] = draw(st.floats(1e-8, 1.0))
+    options["staircase_steps"] = draw(st.one_of(st.none(), st.integers(1, 50)))
+    return "exponential", options
+
+
+@st.composite
+def step_case(draw) -> tuple[str, dict]:
+    options = draw(common_options())
+    options["step_size"] = draw(st.one_of(st.none(), st.integers(1, options["num_training_steps"])))
+    options["gamma"] = draw(st.floats(0.01, 1.0))
+    return "step", options
+
+
+@st.composite
+def multistep_case(draw) -> tuple[str, dict]:
+    options = draw(common_options())
+    warmup, total = options["num_warmup_steps"], options["num_training_steps"]
+    candidates = list(range(warmup + 1, total))
+    chosen = draw(st.lists(st.sampled_from(candidates), unique=True, max_size=6)) if candidates else []
+    options["milestones"] = sorted(chosen) or None  # None: the documented default
+    options["gamma"] = draw(st.floats(0.01, 1.0))
+    return "multistep", options
+
+
+@st.composite
+def sgdr_case(draw) -> tuple[str, dict]:
+    options = draw(common_options())
+    options["cycle_steps"] = draw(st.one_of(st.none(), st.integers(1, options["num_training_steps"])))
+    options["cycle_mult"] = draw(st.integers(1, 4))
+    options["cycle_decay"] = draw(st.one_of(st.just(1.0), st.floats(0.05, 1.0)))
+    return "sgdr", options
+
+
+BUILDERS = {
+    "exponential": schedules.exponential_schedule,
+    "step": schedules.step_schedule,
+    "multistep": schedules.multistep_schedule,
+    "sgdr": schedules.sgdr_schedule,
+}
+
+any_warmup_case = st.one_of(exponential_case(), step_case(), multistep_case(), sgdr_case())
+
+
+def build(case: tuple[str, dict]):
+    kind, options = case
+    return BUILDERS[kind](**options)
+
+
+def values(schedule, start: int, stop: int) -> list[float]:
+    out = [schedule(step) for step in range(start, stop)]
+    assert all(math.isfinite(v) for v in out), out
+    return out
+
+
+def pairs(seq: list[float]):
+    return zip(seq, seq[1:], strict=False)
+
+
+def nonincreasing(seq: list[float]) -> bool:
+    return all(b <= a for a, b in pairs(seq))
+
+
+def nondecreasing(seq: list[float]) -> bool:
+    return all(b >= a for a, b in pairs(seq))
+
+
+# --------------------------------------------------------------------------------------------------
+# Warmup, for every schedule that has one and every warmup type
+# --------------------------------------------------------------------------------------------------
+
+
+SHORT_RUN = {"warmup_type": "linear", "warmup_start_ratio": 0.0, "min_lr_ratio": 0.0}
+
+
+@SETTINGS
+@given(any_warmup_case)
+# Default milestones when only one step follows warmup: there is no room for a drop.
+@example(("multistep", {"num_warmup_steps": 5, "num_training_steps": 6, "milestones": None, **SHORT_RUN}))
+@example(("multistep", {"num_warmup_steps": 0, "num_training_steps": 1, "milestones": None, **SHORT_RUN}))
+def test_warmup_rises_to_exactly_one_without_a_jump(case):
+    _, options = case
+    schedule = build(case)
+    warmup, start = options["num_warmup_steps"], options["warmup_start_ratio"]
+    assert schedule(warmup) == 1.0  # the base LR at the end of warmup, exactly
+    if warmup == 0:
+        return
+    ramp = values(schedule, 0, warmup)
+    assert ramp[0] == start
+    assert nondecreasing(ramp + [1.0])
+    assert all(start <= v <= 1.0 for v in ramp)
+    if warmup >= 2:
+        # Continuity: the step onto the peak is no bigger than the steps of the ramp itself.
+        if options["warmup_type"] == "exponential":  # geometric: compare ratios
+            last = 1.0 / ramp[-1]
+            largest = max(b / a for a, b in pairs(ramp))
+        else:
+            last = 1.0 - ramp[-1]
+            largest = max(b - a for a, b in pairs(ramp))
+        assert last <= largest * (1 + 1e-9) + ULPS
+        if options["warmup_type"] == "linear":  # evenly spaced: the last step is exactly one increment
+            assert math.isclose(last, (1.0 - start) / warmup, rel_tol=1e-9, abs_tol=ULPS)
+
+
+# --------------------------------------------------------------------------------------------------
+# After warmup
+# --------------------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(st.one_of(exponential_case(), step_case(), multistep_case()))
+def test_decays_are_monotone_and_between_floor_and_peak(case):
+    kind, options = case
+    schedule = build(case)
+    warmup, total, floor = options["num_warmup_steps"], options["num_training_steps"], options["min_lr_ratio"]
+    decay = values(schedule, warmup, total + 20)  # also a little past the end
+    assert decay[0] == 1.0
+    assert nonincreasing(decay)
+    assert all(floor <= v <= 1.0 for v in decay)
+    if kind == "exponential" and options.get("final_lr_ratio") and options["staircase_steps"] is None:
+        # reaches final_lr_ratio (or the floor) exactly at num_training_steps
+        expected = max(options["final_lr_ratio"], floor)
+        assert math.isclose(schedule(total), expected, rel_tol=1e-9)
+    if kind == "multistep" and options["milestones"]:
+        for i, milestone in enumerate(options["milestones"]):
+            assert schedule(milestone - 1) > schedule(milestone) or schedule(milestone - 1) == floor or (
+                options["gamma"] == 1.0
+            )
+            assert math.isclose(schedule(milestone), max(options["gamma"] ** (i + 1), floor), rel_tol=1e-12)
+
+
+def sgdr_cycles(warmup: int, stop: int, cycle_steps: int, cycle_mult: int):
+    """(index, first step, end step) of each cycle that starts before ``stop``, computed independently."""
+    first, length, index = warmup, cycle_steps, 0
+    while first < stop:
+        yield index, first, first + length
+        first, length, index = first + length, length * cycle_mult, index + 1
+
+
+@SETTINGS
+@given(sgdr_case())
+# A decayed cycle peak below the floor: the floor wins.
+@example(("sgdr", {"num_warmup_steps": 3, "num_training_steps": 40, "cycle_steps": 5, "cycle_mult": 1,
+                   "cycle_decay": 0.5, **dict(SHORT_RUN, min_lr_ratio=0.3)}))
+def test_sgdr_anneals_within_each_cycle_between_floor_and_cycle_peak(case):
+    _, options = case
+    schedule = build(case)
+    warmup, total, floor = options["num_warmup_steps"], options["num_training_steps"], options["min_lr_ratio"]
+    cycle_steps = options["cycle_steps"] or max(1, math.ceil((total - warmup) / 4))
+    checked = 0
+    for index, first, end in sgdr_cycles(warmup, total + 20, cycle_steps, options["cycle_mult"]):
+        cycle = values(schedule, first, min(end, total + 20))
+        peak = max(options["cycle_decay"] ** index, floor)
+        assert math.isclose(cycle[0], peak, rel_tol=1e-12)  # each restart jumps back to its peak
+        assert nonincreasing(cycle)
+        assert all(floor <= v <= peak * (1 + ULPS) for v in cycle)
+        if end - first >= 2 and end <= total + 20:
+            # the last step of a cycle is close to the floor: one cosine step above it
+            assert cycle[-1] - floor <= (peak - floor) * (math.pi / (end - first)) ** 2 / 4 + ULPS
+        checked += len(cycle)
+    assert checked == total + 20 - warmup
+
+
+# --------------------------------------------------------------------------------------------------
+# One cycle: LR rises then falls, momentum the other way
+# --------------------------------------------------------------------------------------------------
+
+
+@st.composite
+def one_cycle_case(draw) -> dict:
+    total = draw(st.integers(3, 400))
+    three_phase = draw(st.booleans())
+    pct_start = draw(st.floats(1.0 / total, 0.49 if three_phase else 0.99, exclude_min=True))
+    assume(pct_start * total > 1)
+    assume(not three_phase or 2 * pct_start * total - 2 < total - 1)
+    return {
+        "num_training_steps": total,
+        "pct_start": pct_start,
+        "anneal_strategy": draw(st.sampled_from(schedules.ANNEAL_STRATEGIES)),
+        "three_phase": three_phase,
+        "div_factor": draw(st.floats(1.0, 1e3)),
+        "final_div_factor": draw(st.floats(1.0, 1e5)),
+        "min_lr_ratio": draw(floor_ratio),
+    }
+
+
+@SETTINGS
+@given(one_cycle_case(), st.floats(0.0, 0.99), st.floats(0.0, 0.99))
+def test_one_cycle_rises_then_falls_and_momentum_mirrors_it(options, momentum_a, momentum_b):
+    total, floor = options["num_training_steps"], options["min_lr_ratio"]
+    schedule = schedules.one_cycle_schedule(**options)
+    lr = values(schedule, 0, total + 20)
+    peak_step = lr.index(max(lr))
+    assert peak_step <= options["pct_start"] * total  # the peak is in the rising phase
+    assert nondecreasing(lr[: peak_step + 1])
+    assert nonincreasing(lr[peak_step:])
+    assert all(floor <= v <= 1.0 + ULPS for v in lr)
+    initial = 1.0 / options["div_factor"]
+    assert math.isclose(lr[0], max(initial, floor), rel_tol=1e-12)
+    final = max(initial / options["final_div_factor"], floor)
+    assert math.isclose(lr[total - 1], final, rel_tol=1e-9, abs_tol=1e-15)
+    assert lr[total - 1 :] == [lr[total - 1]] * 21  # held past the end
+    rise_end = options["pct_start"] * total - 1
+    if rise_end == int(rise_end):
+        assert lr[int(rise_end)] == max(1.0, floor)  # the peak is max_lr, exactly
+
+    low, high = sorted((momentum_a, momentum_b))
+    momentum = schedules.one_cycle_momentum_schedule(
+        total,
+        pct_start=options["pct_start"],
+        anneal_strategy=options["anneal_strategy"],
+        three_phase=options["three_phase"],
+        base_momentum=low,
+        max_momentum=high,
+    )
+    m = values(momentum, 0, total + 20)
+    assert math.isclose(m[0], high, rel_tol=1e-12)
+    assert all(low - ULPS <= v <= high + ULPS for v in m)
+    trough = m.index(min(m))
+    assert nonincreasing(m[: trough + 1]) and nondecreasing(m[trough:])
+    assert m[total - 1 :] == [m[total - 1]] * 21
+
+
+# --------------------------------------------------------------------------------------------------
+# Fractions of training resolve to the same schedule as the step count they stand for
+# --------------------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(
+    total=st.integers(2, 2000),
+    fraction=st.floats(0.0, 1.0, exclude_min=True, exclude_max=True),
+    kind=st.sampled_from(["warmup", "step_size", "milestone", "cycle_steps", "staircase_steps"]),
+)
+def test_fractional_lengths_equal_their_step_count(total, fraction, kind):
+    minimum = 0 if kind in ("warmup", "milestone") else 1
+    steps = schedules.resolve_length(kind, fraction, total, minimum=minimum)
+    assert steps == max(minimum, math.ceil(round(fraction * total, 9)))
+    assert steps >= fraction * total - 1e-6  # rounds up, never loses a step
+    if kind == "warmup":
+        assume(steps < total)
+        build = lambda w: schedules.step_schedule(w, total, step_size=3, gamma=0.5)  # noqa: E731
+    elif kind == "step_size":
+        build = lambda s: schedules.step_schedule(0, total, step_size=s, gamma=0.5)  # noqa: E731
+    elif kind == "milestone":
+        assume(0 < steps < total)
+        build = lambda m: schedules.multistep_schedule(0, total, milestones=[m], gamma=0.5)  # noqa: E731
+    elif kind == "cycle_steps":
+        build = lambda c: schedules.sgdr_schedule(0, total, cycle_steps=c, cycle_mult=2)  # noqa: E731
+    else:
+        build = lambda k: schedules.exponential_schedule(0, total, gamma=0.9, staircase_steps=k)  # noqa: E731
+    by_fraction, by_steps = build(fraction), build(steps)
+    probe = sorted({0, 1, steps - 1, steps, steps + 1, total // 2, total - 1, total})
+    assert [by_fraction(s) for s in probe] == [by_steps(s) for s in probe]
