@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 
+from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
@@ -56,6 +57,7 @@ class ScheduleLR(LambdaLR):
             raise TypeError(f"lr_lambda must be a callable step -> multiplier, got {lr_lambda!r}")
         self._momentum_lambdas = list(momentum_lambdas) if momentum_lambdas is not None else None
         self.momentum_key = momentum_key
+        self._tensor_lrs = any(isinstance(group["lr"], Tensor) for group in optimizer.param_groups)
         super().__init__(optimizer, lr_lambda, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -65,10 +67,31 @@ class ScheduleLR(LambdaLR):
             self._set_momentum(step)
         return [base_lr * multiplier for base_lr in self.base_lrs]
 
+    def step(self, epoch: int | None = None) -> None:
+        # torch's step() handles the deprecated `epoch` argument, the first-step order warnings and
+        # tensor LRs; past those, an update is "one multiplier times each base LR", done here without
+        # the per-step context managers and list copies that dominate a torch scheduler step.
+        if epoch is not None or self._step_count < 2 or self._tensor_lrs:
+            super().step(epoch)
+            return
+        self._step_count += 1
+        self.last_epoch = step = self.last_epoch + 1
+        multiplier = self.lr_lambdas[0](step)
+        if self._momentum_lambdas is not None:
+            self._set_momentum(step)
+        last_lr = []
+        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = lr = base_lr * multiplier
+            last_lr.append(lr)
+        self._last_lr = last_lr
+
     def _set_momentum(self, step: int) -> None:
+        betas = self.momentum_key == "betas"
+        previous = value = None
         for group, momentum in zip(self.optimizer.param_groups, self._momentum_lambdas, strict=True):
-            value = momentum(step)
-            if self.momentum_key == "betas":
+            if momentum is not previous:  # groups sharing one momentum schedule evaluate it once
+                value, previous = momentum(step), momentum
+            if betas:
                 group["betas"] = (value, *group["betas"][1:])
             else:
                 group["momentum"] = value
@@ -415,9 +438,14 @@ def get_one_cycle_schedule(
         else:
             lows = _per_group("base_momentum", base_momentum, optimizer)
             highs = _per_group("max_momentum", max_momentum, optimizer)
+            built: dict[tuple, Schedule] = {}  # one function per distinct (low, high), shared by groups
             momentum_lambdas = [
-                schedules.one_cycle_momentum_schedule(
-                    num_training_steps, base_momentum=low, max_momentum=high, **common
+                built.get((low, high))
+                or built.setdefault(
+                    (low, high),
+                    schedules.one_cycle_momentum_schedule(
+                        num_training_steps, base_momentum=low, max_momentum=high, **common
+                    ),
                 )
                 for low, high in zip(lows, highs, strict=True)
             ]
