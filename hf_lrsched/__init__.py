@@ -18,6 +18,7 @@ from .registry import (
     get_scheduler,
     register_schedule,
     schedule_options,
+    unregister_schedule,
 )
 
 __version__ = "0.1.0"
@@ -34,4 +35,5 @@ __all__ = [
     "get_step_schedule_with_warmup",
     "register_schedule",
     "schedule_options",
+    "unregister_schedule",
 ]

@@ -15,7 +15,8 @@ up in ``TYPE_TO_SCHEDULER_FUNCTION``. To make a new name work everywhere we ther
    or names an option our schedule does not take, fails when the arguments are parsed, with a
    message naming ``lr_scheduler_kwargs``, instead of deep inside ``Trainer``.
 
-Tested against the newest transformers 4.x and 5.x (see ``.ci/run``).
+``remove_scheduler_type`` and ``restore_transformers_function`` undo 1 and 2 (for
+``hf_lrsched.unregister_schedule``). Tested against the newest transformers 4.x and 5.x (see ``.ci/run``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from transformers import optimization as _optimization
 from transformers.trainer_utils import SchedulerType
 
 _OWN_NAMES = frozenset(member.value for member in SchedulerType)
+# transformers' own factories, kept so that replacing one (override=True) can be undone.
+_OWN_FUNCTIONS = {member.value: _optimization.TYPE_TO_SCHEDULER_FUNCTION.get(member) for member in SchedulerType}
 
 
 def transformers_scheduler_names() -> list[str]:
@@ -76,6 +79,24 @@ def set_scheduler_function(value: str, function: Callable) -> None:
     """Make ``transformers.get_scheduler(value, ...)`` (and so ``Trainer``) call ``function``."""
     member = add_scheduler_type(value)
     _optimization.TYPE_TO_SCHEDULER_FUNCTION[member] = function
+
+
+def restore_transformers_function(value: str) -> None:
+    """Put back transformers' own factory for one of its names (undoes ``set_scheduler_function``)."""
+    _optimization.TYPE_TO_SCHEDULER_FUNCTION[SchedulerType(value)] = _OWN_FUNCTIONS[value]
+
+
+def remove_scheduler_type(value: str) -> None:
+    """Remove a member added by ``add_scheduler_type``: ``value`` is no longer a valid name."""
+    if value in _OWN_NAMES:
+        raise ValueError(f"{value!r} is one of transformers' own scheduler names and cannot be removed")
+    member = SchedulerType._value2member_map_.pop(value, None)
+    if member is None:
+        return
+    _optimization.TYPE_TO_SCHEDULER_FUNCTION.pop(member, None)
+    del SchedulerType._member_map_[member._name_]
+    SchedulerType._member_names_.remove(member._name_)
+    type.__delattr__(SchedulerType, member._name_)
 
 
 def get_scheduler_function(value: str) -> Callable | None:

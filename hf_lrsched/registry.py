@@ -26,10 +26,11 @@ __all__ = [
     "get_scheduler",
     "register_schedule",
     "schedule_options",
+    "unregister_schedule",
 ]
 
 _POSITIONAL = ("optimizer", "num_warmup_steps", "num_training_steps")
-_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,13 @@ def _options_of(factory: Callable) -> dict[str, Any] | None:
 
 
 def available_schedules() -> dict[str, Callable[..., Any]]:
-    """Every name usable as ``lr_scheduler_type`` now, mapped to the factory it builds with."""
-    return {name: compat.get_scheduler_function(name) for name in compat.known_scheduler_names()}
+    """Every name usable as ``lr_scheduler_type`` now, mapped to the factory it builds with.
+
+    Examples:
+      >>> available_schedules()["one_cycle"].__name__
+      'get_one_cycle_schedule'
+    """
+    return {name: _factory(name) for name in compat.known_scheduler_names()}
 
 
 def _unknown_name_error(name) -> ValueError:
@@ -131,8 +137,8 @@ def register_schedule(name: str, factory: Callable[..., Any], *, override: bool 
     ``factory(optimizer, num_warmup_steps=..., num_training_steps=..., **lr_scheduler_kwargs)`` must
     return a ``torch.optim.lr_scheduler.LRScheduler``. Registering a name again replaces it (so
     re-running a notebook cell is harmless); replacing a built-in name (this package's or
-    transformers' own) needs ``override=True``. Register before ``HfArgumentParser`` is built, so
-    the name is among its ``--lr_scheduler_type`` choices.
+    transformers' own) needs ``override=True``; :func:`unregister_schedule` undoes either. Register
+    before ``HfArgumentParser`` is built, so the name is among its ``--lr_scheduler_type`` choices.
 
     Args:
       name: lower-case identifier, e.g. ``"my_poly"``.
@@ -148,17 +154,11 @@ def register_schedule(name: str, factory: Callable[..., Any], *, override: bool 
       >>> TrainingArguments("out", lr_scheduler_type="halving").lr_scheduler_type.value
       'halving'
     """
-    if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
         raise ValueError(f"schedule name must be a lower-case identifier like 'my_schedule', got {name!r}")
     if not callable(factory):
         raise ValueError(f"factory for {name!r} must be callable, got {factory!r}")
-    params = inspect.signature(factory).parameters
-    takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    missing = [p for p in _POSITIONAL[1:] if p not in params and not takes_kwargs]
-    if missing:
-        raise ValueError(
-            f"factory for {name!r} must accept {', '.join(missing)} (transformers passes them by name)"
-        )
+    _check_factory_signature(name, factory)
     entry = _REGISTRY.get(name)
     is_builtin = name in compat.transformers_scheduler_names() or (entry is not None and entry.builtin)
     if is_builtin and not override:
@@ -167,6 +167,57 @@ def register_schedule(name: str, factory: Callable[..., Any], *, override: bool 
         raise ValueError(f"{name!r} is a built-in schedule; pass override=True to replace it")
     _REGISTRY[name] = _Entry(factory, builtin=is_builtin)
     compat.set_scheduler_function(name, _CheckedFactory(name, factory))
+
+
+def _check_factory_signature(name: str, factory: Callable[..., Any]) -> None:
+    # transformers calls factory(optimizer, num_warmup_steps=..., num_training_steps=..., **options).
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return  # not introspectable (some builtins): trust the caller
+    try:
+        signature.bind_partial(object(), num_warmup_steps=0, num_training_steps=1)
+    except TypeError as err:
+        raise ValueError(
+            f"factory for {name!r} must accept (optimizer, num_warmup_steps=..., num_training_steps=..., "
+            f"**options) as transformers calls it; {getattr(factory, '__qualname__', factory)!r}{signature} "
+            f"does not ({err})"
+        ) from None
+
+
+def unregister_schedule(name: str) -> None:
+    """Undo :func:`register_schedule`.
+
+    A name a user added stops being a valid ``lr_scheduler_type``; a built-in name (this package's
+    or transformers' own) replaced with ``override=True`` gets its original factory back. Meant for
+    tests and notebooks; arguments already parsed with a removed name keep it, but can no longer be
+    unpickled or trained with.
+
+    Args:
+      name: the schedule name.
+
+    Examples:
+      >>> import torch
+      >>> def get_flat(optimizer, num_warmup_steps, num_training_steps):
+      ...     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+      >>> register_schedule("flat", get_flat)
+      >>> unregister_schedule("flat")
+      >>> "flat" in available_schedules()
+      False
+    """
+    name = str(getattr(name, "value", name))
+    if name in BUILTIN_FACTORIES:
+        factory = BUILTIN_FACTORIES[name]
+        _REGISTRY[name] = _Entry(factory, builtin=True)
+        compat.set_scheduler_function(name, _CheckedFactory(name, factory))
+    elif name in compat.transformers_scheduler_names():
+        _REGISTRY.pop(name, None)
+        compat.restore_transformers_function(name)
+    elif name in _REGISTRY:
+        del _REGISTRY[name]
+        compat.remove_scheduler_type(name)
+    else:
+        raise _unknown_name_error(name)
 
 
 def _register_builtins() -> None:
@@ -215,8 +266,8 @@ def get_scheduler(
     if isinstance(scheduler_specific_kwargs, str):
         text = scheduler_specific_kwargs.strip()
         scheduler_specific_kwargs = compat.parse_kwargs_json(text) if text else None
+    check_schedule_options(name, scheduler_specific_kwargs)  # rejects non-mappings, names unknown options
     options = dict(scheduler_specific_kwargs or {})
-    check_schedule_options(name, options)
     if num_warmup_steps is not None and not isinstance(num_warmup_steps, int) and num_training_steps:
         from .schedules import resolve_length
 
@@ -232,6 +283,8 @@ def get_scheduler(
 
 def _check_training_args(name: str, kwargs: Any) -> None:
     """Fail at argument-parsing time on bad ``lr_scheduler_kwargs`` (installed on TrainingArguments)."""
+    if name not in compat.known_scheduler_names():
+        raise _unknown_name_error(name)  # transformers would too, without the did-you-mean hint
     if isinstance(kwargs, str):
         text = kwargs.strip()
         if text.startswith("{"):

@@ -328,3 +328,10 @@ def test_boundary_values_give_finite_lrs(make_optimizer, name, warmup, total, op
             assert all(math.isfinite(v) and v >= 0.0 for v in values), values
             opt.step()
             sched.step()
+
+
+@pytest.mark.parametrize("kwargs", [[1, 2], [("gamma", 0.5)], 0.5])
+def test_non_mapping_scheduler_kwargs_rejected(kwargs):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(ValueError, match=r"lr_scheduler_kwargs must be a dict"):
+        hf_lrsched.get_scheduler("warmup_step", opt, 0, 100, kwargs)

@@ -1,0 +1,462 @@
+"""Registration: ``import hf_lrsched`` makes the five names work wherever transformers takes a scheduler name.
+
+Covers ``SchedulerType``, ``TrainingArguments`` (with early ``lr_scheduler_kwargs`` checks),
+``HfArgumentParser`` command lines and ``--help``, ``transformers.get_scheduler``, serialising the
+arguments (JSON, pickle, ``torch.save`` as ``training_args.bin``, also loaded in a fresh process),
+``register_schedule`` / ``unregister_schedule``, and the compat module against the installed
+transformers. ``Trainer`` itself is exercised in ``test_trainer.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import uuid
+
+import pytest
+import torch
+import transformers
+from packaging.version import Version
+from transformers import HfArgumentParser, SchedulerType, TrainingArguments
+from transformers.optimization import TYPE_TO_SCHEDULER_FUNCTION
+
+import hf_lrsched
+from hf_lrsched import _transformers_compat as compat
+from hf_lrsched import schedules
+from hf_lrsched.factories import BUILTIN_FACTORIES, ScheduleLR
+
+OURS = ("warmup_exponential", "warmup_step", "warmup_multistep", "one_cycle", "sgdr")
+TOTAL, WARMUP = 40, 4
+
+# One non-default option set per schedule, valid for TOTAL steps with WARMUP steps of warmup.
+OPTIONS = {
+    "warmup_exponential": {"gamma": 0.95, "staircase_steps": 3, "min_lr_ratio": 0.3},
+    "warmup_step": {"step_size": 7, "gamma": 0.5, "warmup_type": "cosine"},
+    "warmup_multistep": {"milestones": [12, 24, 32], "gamma": 0.2},
+    "one_cycle": {"pct_start": 0.25, "three_phase": True, "base_momentum": 0.8},
+    "sgdr": {"cycle_steps": 6, "cycle_mult": 2, "cycle_decay": 0.5, "min_lr_ratio": 0.05},
+}
+PURE = {
+    "warmup_exponential": schedules.exponential_schedule,
+    "warmup_step": schedules.step_schedule,
+    "warmup_multistep": schedules.multistep_schedule,
+    "sgdr": schedules.sgdr_schedule,
+}
+
+
+def pure_multiplier(name, options, warmup=WARMUP, total=TOTAL):
+    """The pure ``step -> multiplier`` the factory registered under ``name`` must follow."""
+    if name == "one_cycle":
+        lr_options = {k: v for k, v in options.items() if k not in ("base_momentum", "max_momentum", "max_lr")}
+        lr_options.setdefault("pct_start", warmup / total if warmup else 0.3)
+        return schedules.one_cycle_schedule(total, **lr_options)
+    return PURE[name](warmup, total, **options)
+
+
+def make_args(tmp_path, **kwargs):
+    return TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to=[], **kwargs)
+
+
+def parse(argv):
+    (args,) = HfArgumentParser(TrainingArguments).parse_args_into_dataclasses(args=argv)
+    return args
+
+
+def adamw(*lrs):
+    groups = [{"params": [torch.nn.Parameter(torch.zeros(2))], "lr": lr} for lr in lrs]
+    return torch.optim.AdamW(groups)
+
+
+def lr_trajectory(scheduler, steps):
+    lrs = []
+    for _ in range(steps):
+        lrs.append([group["lr"] for group in scheduler.optimizer.param_groups])
+        scheduler.optimizer.step()
+        scheduler.step()
+    return lrs
+
+
+@pytest.fixture
+def user_name():
+    """A fresh schedule name, unregistered afterwards (the registry is process-global)."""
+    name = f"user_{uuid.uuid4().hex[:10]}"
+    yield name
+    if name in compat.known_scheduler_names():
+        hf_lrsched.unregister_schedule(name)
+
+
+def get_halving_schedule(optimizer, num_warmup_steps, num_training_steps, *, every=5):
+    """A user schedule: halve the LR every ``every`` steps."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, functools.partial(_halving, every=every))
+
+
+def _halving(step, every):
+    return 0.5 ** (step // every)
+
+
+# ---------------------------------------------------------------------------------------------
+# The five names, everywhere transformers accepts a scheduler name.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_scheduler_type_has_the_name(name):
+    member = SchedulerType(name)
+    assert member.value == name
+    assert member in list(SchedulerType)
+    assert getattr(SchedulerType, name.upper()) is member
+    # transformers' own names are untouched
+    assert SchedulerType("linear") is SchedulerType.LINEAR
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_training_arguments_accept_name_and_kwargs(tmp_path, name):
+    args = make_args(tmp_path, lr_scheduler_type=name, lr_scheduler_kwargs=OPTIONS[name])
+    assert args.lr_scheduler_type is SchedulerType(name)
+    assert args.lr_scheduler_kwargs == OPTIONS[name]
+
+
+def test_hf_argument_parser_command_line(tmp_path):
+    args = parse(
+        ["--output_dir", str(tmp_path), "--lr_scheduler_type", "warmup_exponential",
+         "--lr_scheduler_kwargs", '{"gamma": 0.999}']
+    )
+    assert args.lr_scheduler_type is SchedulerType("warmup_exponential")
+    assert args.lr_scheduler_kwargs == {"gamma": 0.999}
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_hf_argument_parser_takes_every_name_with_json_options(tmp_path, name):
+    args = parse(
+        ["--output_dir", str(tmp_path), "--lr_scheduler_type", name, "--lr_scheduler_kwargs", json.dumps(OPTIONS[name])]
+    )
+    assert args.lr_scheduler_type is SchedulerType(name)
+    assert args.lr_scheduler_kwargs == OPTIONS[name]
+
+
+def test_help_lists_the_names_among_the_choices():
+    parser = HfArgumentParser(TrainingArguments)
+    (action,) = [a for a in parser._actions if a.dest == "lr_scheduler_type"]
+    assert set(OURS) <= set(action.choices)
+    assert "linear" in action.choices
+    help_text = parser.format_help()
+    for name in OURS:
+        assert name in help_text
+
+
+def test_parser_still_rejects_unknown_names(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse(["--output_dir", str(tmp_path), "--lr_scheduler_type", "one_cycl"])
+    assert exit_info.value.code == 2
+    assert "one_cycl" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_transformers_get_scheduler_builds_our_schedule(name):
+    optimizer = adamw(1e-3, 2.5e-4)
+    scheduler = transformers.get_scheduler(
+        name, optimizer, num_warmup_steps=WARMUP, num_training_steps=TOTAL, scheduler_specific_kwargs=OPTIONS[name]
+    )
+    assert isinstance(scheduler, ScheduleLR)
+    f = pure_multiplier(name, OPTIONS[name])
+    expected = [[1e-3 * f(k), 2.5e-4 * f(k)] for k in range(TOTAL)]
+    assert lr_trajectory(scheduler, TOTAL) == expected
+
+
+def test_transformers_get_scheduler_names_a_bad_option():
+    with pytest.raises(ValueError, match=r"lr_scheduler_kwargs.*'gama'.*did you mean 'gamma'"):
+        transformers.get_scheduler(
+            "warmup_step", adamw(0.1), num_warmup_steps=0, num_training_steps=10, scheduler_specific_kwargs={"gama": 1}
+        )
+
+
+def test_every_name_trains_without_options(tmp_path):
+    # `--lr_scheduler_type NAME` alone must give a working scheduler: every option has a default.
+    for name in OURS:
+        scheduler = transformers.get_scheduler(name, adamw(1e-3), num_warmup_steps=WARMUP, num_training_steps=TOTAL)
+        lrs = [lr for (lr,) in lr_trajectory(scheduler, TOTAL)]
+        assert all(0.0 <= lr <= 1e-3 + 1e-18 for lr in lrs), name
+        assert max(lrs) > 0.9e-3 and lrs[-1] < lrs[lrs.index(max(lrs))], name
+
+
+# ---------------------------------------------------------------------------------------------
+# Serialising the arguments: JSON, pickle, torch.save (training_args.bin), deepcopy.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_to_json_string_keeps_name_and_options(tmp_path):
+    args = make_args(tmp_path, lr_scheduler_type="one_cycle", lr_scheduler_kwargs=OPTIONS["one_cycle"])
+    data = json.loads(args.to_json_string())
+    assert data["lr_scheduler_type"] == "one_cycle"
+    assert data["lr_scheduler_kwargs"] == OPTIONS["one_cycle"]
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_pickle_torch_save_and_deepcopy_keep_the_member(tmp_path, name):
+    args = make_args(tmp_path, lr_scheduler_type=name, lr_scheduler_kwargs=OPTIONS[name])
+    assert pickle.loads(pickle.dumps(args)).lr_scheduler_type is SchedulerType(name)
+    path = tmp_path / "training_args.bin"
+    torch.save(args, path)  # what Trainer does
+    loaded = torch.load(path, weights_only=False)
+    assert loaded.lr_scheduler_type is SchedulerType(name)
+    assert loaded.lr_scheduler_kwargs == OPTIONS[name]
+    clone = copy.deepcopy(args)
+    assert clone.lr_scheduler_type is SchedulerType(name)
+    assert clone.to_json_string() == args.to_json_string()
+
+
+def test_transformers_members_still_pickle_by_value():
+    data = pickle.dumps(SchedulerType.COSINE)
+    assert b"hf_lrsched" not in data
+    assert pickle.loads(data) is SchedulerType.COSINE
+
+
+def test_pickled_arguments_load_in_a_fresh_process(tmp_path):
+    args = make_args(tmp_path, lr_scheduler_type="one_cycle", lr_scheduler_kwargs=OPTIONS["one_cycle"])
+    torch.save(args, tmp_path / "training_args.bin")
+    (tmp_path / "args.pkl").write_bytes(pickle.dumps(args))
+    assert b"hf_lrsched" in pickle.dumps(SchedulerType("one_cycle"))  # pickled by a reference that imports us
+    code = textwrap.dedent(
+        """
+        import json, pickle, sys, torch
+        from transformers import SchedulerType
+        assert "hf_lrsched" not in sys.modules
+        loaded = torch.load(sys.argv[1] + "/training_args.bin", weights_only=False)
+        assert "hf_lrsched" in sys.modules, "unpickling did not import hf_lrsched"
+        with open(sys.argv[1] + "/args.pkl", "rb") as file:
+            again = pickle.load(file)
+        assert loaded.lr_scheduler_type is SchedulerType("one_cycle") is again.lr_scheduler_type
+        print(json.dumps([loaded.lr_scheduler_type.value, loaded.lr_scheduler_kwargs, SchedulerType("sgdr").value]))
+        """
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.splitlines()[-1]) == ["one_cycle", OPTIONS["one_cycle"], "sgdr"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Early validation of lr_scheduler_kwargs (when TrainingArguments is built / the CLI is parsed).
+# ---------------------------------------------------------------------------------------------
+
+BAD_KWARGS = [
+    ('{"gamma": 0.9', r"lr_scheduler_kwargs.*not valid JSON"),
+    ('{"gamma": 0.9,}', r"lr_scheduler_kwargs.*not valid JSON"),
+    ('{"gama": 0.9}', r"lr_scheduler_kwargs.*unknown option 'gama'.*did you mean 'gamma'"),
+    ('{"step_sise": 3}', r"lr_scheduler_kwargs.*'step_sise'.*accepted options: .*step_size"),
+    ("[0.9]", r"lr_scheduler_kwargs must be a JSON object"),
+    ('"gamma"', r"lr_scheduler_kwargs must be a JSON object"),
+    ("gamma=0.9", r"lr_scheduler_kwargs must be a JSON object"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_KWARGS)
+def test_bad_kwargs_fail_when_arguments_are_built(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message):
+        make_args(tmp_path, lr_scheduler_type="warmup_step", lr_scheduler_kwargs=text)
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_KWARGS[:5])
+def test_bad_kwargs_fail_when_command_line_is_parsed(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message):
+        parse(["--output_dir", str(tmp_path), "--lr_scheduler_type", "warmup_step", "--lr_scheduler_kwargs", text])
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_unknown_option_as_dict_fails_for_every_name(tmp_path, name):
+    with pytest.raises(ValueError, match=rf"lr_scheduler_kwargs: unknown option 'bogus' for schedule '{name}'"):
+        make_args(tmp_path, lr_scheduler_type=name, lr_scheduler_kwargs={**OPTIONS[name], "bogus": 1})
+
+
+def test_unknown_name_fails_with_a_hint_and_the_known_names(tmp_path):
+    with pytest.raises(ValueError, match=r"'warmup_stepp' \(did you mean 'warmup_step'\?\); known schedules: .*sgdr"):
+        make_args(tmp_path, lr_scheduler_type="warmup_stepp")
+
+
+def test_transformers_names_keep_their_behaviour(tmp_path):
+    args = make_args(tmp_path, lr_scheduler_type="cosine_with_restarts", lr_scheduler_kwargs={"num_cycles": 2})
+    assert args.lr_scheduler_kwargs == {"num_cycles": 2}
+    parsed = parse(
+        ["--output_dir", str(tmp_path), "--lr_scheduler_type", "cosine_with_restarts",
+         "--lr_scheduler_kwargs", '{"num_cycles": 2}']
+    )
+    assert parsed.lr_scheduler_kwargs == {"num_cycles": 2}
+    # The scheduler is transformers' own, with the option applied.
+    built = transformers.get_scheduler(
+        "cosine_with_restarts", adamw(1.0), num_warmup_steps=2, num_training_steps=20,
+        scheduler_specific_kwargs=parsed.lr_scheduler_kwargs,
+    )
+    reference = transformers.get_cosine_with_hard_restarts_schedule_with_warmup(adamw(1.0), 2, 20, num_cycles=2)
+    assert lr_trajectory(built, 20) == lr_trajectory(reference, 20)
+    # We do not pre-check options of transformers' names: transformers decides, as without us.
+    assert make_args(tmp_path, lr_scheduler_type="cosine", lr_scheduler_kwargs={"whatever": 1}).lr_scheduler_kwargs
+
+
+# ---------------------------------------------------------------------------------------------
+# register_schedule / unregister_schedule
+# ---------------------------------------------------------------------------------------------
+
+
+def test_user_schedule_works_by_name_everywhere(tmp_path, user_name):
+    hf_lrsched.register_schedule(user_name, get_halving_schedule)
+    args = make_args(tmp_path, lr_scheduler_type=user_name, lr_scheduler_kwargs={"every": 3})
+    assert args.lr_scheduler_type.value == user_name
+    parsed = parse(
+        ["--output_dir", str(tmp_path), "--lr_scheduler_type", user_name, "--lr_scheduler_kwargs", '{"every": 3}']
+    )
+    assert parsed.lr_scheduler_type is args.lr_scheduler_type
+    scheduler = transformers.get_scheduler(
+        user_name, adamw(0.8), num_warmup_steps=0, num_training_steps=10,
+        scheduler_specific_kwargs=parsed.lr_scheduler_kwargs,
+    )
+    assert [lr for (lr,) in lr_trajectory(scheduler, 10)] == [0.8 * 0.5 ** (k // 3) for k in range(10)]
+    assert hf_lrsched.available_schedules()[user_name] is get_halving_schedule
+    assert hf_lrsched.schedule_options(user_name) == {"every": 5}
+    with pytest.raises(ValueError, match=rf"unknown option 'evry' for schedule '{user_name}' \(did you mean 'every'"):
+        make_args(tmp_path, lr_scheduler_type=user_name, lr_scheduler_kwargs={"evry": 3})
+
+
+def test_parser_built_before_registration_does_not_know_the_name(tmp_path, user_name, capsys):
+    parser = HfArgumentParser(TrainingArguments)  # documented: register before building the parser
+    hf_lrsched.register_schedule(user_name, get_halving_schedule)
+    with pytest.raises(SystemExit):
+        parser.parse_args_into_dataclasses(args=["--output_dir", str(tmp_path), "--lr_scheduler_type", user_name])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_registering_twice_is_harmless(tmp_path, user_name):
+    hf_lrsched.register_schedule(user_name, get_halving_schedule)
+    hf_lrsched.register_schedule(user_name, get_halving_schedule)
+    assert [m.value for m in SchedulerType].count(user_name) == 1
+
+    # Re-running a notebook cell defines a new function object: it replaces the old one.
+    def get_halving_schedule_again(optimizer, num_warmup_steps, num_training_steps, *, every=2):
+        return get_halving_schedule(optimizer, num_warmup_steps, num_training_steps, every=every)
+
+    hf_lrsched.register_schedule(user_name, get_halving_schedule_again)
+    scheduler = transformers.get_scheduler(user_name, adamw(1.0), num_warmup_steps=0, num_training_steps=6)
+    assert [lr for (lr,) in lr_trajectory(scheduler, 6)] == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    assert make_args(tmp_path, lr_scheduler_type=user_name).lr_scheduler_type.value == user_name
+
+
+@pytest.mark.parametrize("name", [*OURS, "linear", "cosine", "constant"])
+def test_replacing_a_builtin_needs_override(name):
+    with pytest.raises(ValueError, match=rf"'{name}' is a built-in schedule; pass override=True"):
+        hf_lrsched.register_schedule(name, get_halving_schedule)
+    # and nothing changed
+    assert hf_lrsched.available_schedules()[name] is not get_halving_schedule
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_registering_a_builtin_with_its_own_factory_is_harmless(name):
+    hf_lrsched.register_schedule(name, BUILTIN_FACTORIES[name])
+    assert hf_lrsched.available_schedules()[name] is BUILTIN_FACTORIES[name]
+
+
+@pytest.mark.parametrize("name", ["linear", "sgdr"])
+def test_override_replaces_a_builtin_and_unregister_restores_it(tmp_path, name):
+    original = TYPE_TO_SCHEDULER_FUNCTION[SchedulerType(name)]
+    reference = transformers.get_scheduler(name, adamw(1.0), num_warmup_steps=2, num_training_steps=12)
+    expected_original = lr_trajectory(reference, 12)
+    try:
+        hf_lrsched.register_schedule(name, get_halving_schedule, override=True)
+        scheduler = transformers.get_scheduler(
+            name, adamw(1.0), num_warmup_steps=2, num_training_steps=12, scheduler_specific_kwargs={"every": 4}
+        )
+        assert [lr for (lr,) in lr_trajectory(scheduler, 12)] == [0.5 ** (k // 4) for k in range(12)]
+        assert make_args(tmp_path, lr_scheduler_type=name, lr_scheduler_kwargs={"every": 4}).lr_scheduler_kwargs
+    finally:
+        hf_lrsched.unregister_schedule(name)
+    if name == "linear":
+        assert TYPE_TO_SCHEDULER_FUNCTION[SchedulerType.LINEAR] is original
+    assert hf_lrsched.available_schedules()[name] is not get_halving_schedule
+    restored = transformers.get_scheduler(name, adamw(1.0), num_warmup_steps=2, num_training_steps=12)
+    assert lr_trajectory(restored, 12) == expected_original
+
+
+def test_unregister_removes_a_user_name(tmp_path, user_name):
+    hf_lrsched.register_schedule(user_name, get_halving_schedule)
+    hf_lrsched.unregister_schedule(user_name)
+    assert user_name not in hf_lrsched.available_schedules()
+    with pytest.raises(ValueError):
+        SchedulerType(user_name)
+    with pytest.raises(ValueError, match="unknown lr_scheduler_type"):
+        make_args(tmp_path, lr_scheduler_type=user_name)
+    with pytest.raises(ValueError, match="unknown lr_scheduler_type"):
+        hf_lrsched.unregister_schedule(user_name)
+    hf_lrsched.register_schedule(user_name, get_halving_schedule)  # and it can come back
+    assert make_args(tmp_path, lr_scheduler_type=user_name).lr_scheduler_type.value == user_name
+
+
+@pytest.mark.parametrize("name", ["", "Bad", "1abc", "with-dash", "sp ace", "trailing\n", "dot.ted", None, 3])
+def test_invalid_names_are_rejected(name):
+    with pytest.raises(ValueError, match="schedule name must be a lower-case identifier"):
+        hf_lrsched.register_schedule(name, get_halving_schedule)
+    assert name not in compat.known_scheduler_names()
+
+
+def _no_arguments():
+    return None
+
+
+def _optimizer_only(optimizer):
+    return None
+
+
+def _keyword_only(*, num_warmup_steps, num_training_steps):
+    return None
+
+
+@pytest.mark.parametrize("factory", [None, 3, "linear", _no_arguments, _optimizer_only, _keyword_only])
+def test_invalid_factories_are_rejected(user_name, factory):
+    with pytest.raises(ValueError, match=f"factory for '{user_name}' must"):
+        hf_lrsched.register_schedule(user_name, factory)
+    assert user_name not in compat.known_scheduler_names()
+
+
+def test_factory_taking_kwargs_is_accepted_and_gets_the_options(user_name):
+    seen = {}
+
+    def get_recorded(optimizer, **kwargs):
+        seen.update(kwargs)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+    hf_lrsched.register_schedule(user_name, get_recorded)
+    transformers.get_scheduler(user_name, adamw(0.1), 3, 30, scheduler_specific_kwargs={"anything": 1})
+    assert seen == {"num_warmup_steps": 3, "num_training_steps": 30, "anything": 1}
+    assert hf_lrsched.schedule_options(user_name) is None  # options cannot be checked up front
+
+
+# ---------------------------------------------------------------------------------------------
+# The compat module against the installed transformers.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_compat_with_installed_transformers():
+    assert Version(transformers.__version__) >= Version("4.46")
+    own = compat.transformers_scheduler_names()
+    assert {"linear", "cosine", "cosine_with_restarts", "polynomial", "constant"} <= set(own)
+    assert not set(OURS) & set(own)
+    for name in OURS:
+        function = TYPE_TO_SCHEDULER_FUNCTION[SchedulerType(name)]
+        assert function.factory is BUILTIN_FACTORIES[name]
+        assert compat.get_scheduler_function(name) is function
+    # transformers' own factories are untouched
+    assert TYPE_TO_SCHEDULER_FUNCTION[SchedulerType.LINEAR] is transformers.get_linear_schedule_with_warmup
+    # __post_init__ is wrapped once, around transformers' own
+    post_init = TrainingArguments.__post_init__
+    assert getattr(post_init._hf_lrsched_original, "_hf_lrsched_check", None) is None
+    compat.install_training_args_check(post_init._hf_lrsched_check)  # re-installing does not nest
+    assert TrainingArguments.__post_init__._hf_lrsched_original is post_init._hf_lrsched_original
+    # the TrainingArguments fields these tests (and test_trainer) rely on exist in this version
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    assert {"use_cpu", "eval_strategy", "save_strategy", "report_to", "warmup_steps", "lr_scheduler_kwargs"} <= names
