@@ -37,3 +37,19 @@ __all__ = [
     "schedule_options",
     "unregister_schedule",
 ]
+
+from .callbacks import LRMonitorCallback, log_lrs, param_group_values
+from .lr_finder import LRFinderResult, find_lr
+from .plotting import ScheduleCurve, plot_schedules, schedule_curve, schedule_curves
+
+__all__ += [
+    "LRFinderResult",
+    "LRMonitorCallback",
+    "ScheduleCurve",
+    "find_lr",
+    "log_lrs",
+    "param_group_values",
+    "plot_schedules",
+    "schedule_curve",
+    "schedule_curves",
+]
