@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -26,6 +27,16 @@ from .registry import schedule_options
 
 def _run(args: argparse.Namespace) -> int:
     if args.module:
+        # As `python -m MODULE` does: the current folder goes first on sys.path.
+        sys.path.insert(0, os.getcwd())
+        try:
+            found = importlib.util.find_spec(args.script) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            message = f"hf-lrsched run: no module named {args.script!r} (with -m, SCRIPT is a module name)"
+            print(message, file=sys.stderr)
+            return 2
         sys.argv = [args.script, *args.args]
         runpy.run_module(args.script, run_name="__main__", alter_sys=True)
         return 0

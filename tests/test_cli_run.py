@@ -124,3 +124,22 @@ def test_run_reports_bad_kwargs_by_option_name(tmp_path):
     assert result.returncode != 0
     assert "lr_scheduler_kwargs: unknown option 'pct_strat'" in result.stderr
     assert "did you mean 'pct_start'" in result.stderr
+
+
+def test_console_script_runs_module_from_current_folder(tmp_path):
+    command = console_script()
+    if command is None:
+        pytest.skip("the hf-lrsched console script is not installed (pip install -e .)")
+    write_script(tmp_path, SCRIPT_PARSER_IN_MAIN)
+    result = run([command, "run", "-m", "train", *script_arguments(tmp_path)], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = json.loads(result.stdout.splitlines()[-1])
+    assert output["type"] == "one_cycle" and output["name"] == "__main__"
+
+
+def test_run_missing_module_or_script_is_one_clear_line(tmp_path):
+    for arguments in (["-m", "no_such_module_here"], [str(tmp_path / "missing.py")]):
+        result = run([sys.executable, "-m", "hf_lrsched", "run", *arguments], tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.strip().count("\n") == 0 and "hf-lrsched run:" in result.stderr
+        assert "Traceback" not in result.stderr
