@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import inspect
 import json
 import os
 import re
@@ -22,7 +21,7 @@ import hf_lrsched  # noqa: F401  (registers the schedule names)
 
 from . import _transformers_compat as compat
 from .factories import BUILTIN_FACTORIES
-from .registry import schedule_options
+from .registry import required_schedule_options, schedule_options
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -138,20 +137,11 @@ def schedule_table() -> list[dict]:
                 "source": _source(name, function),
                 "factory": _qualified_name(factory),
                 "options": options,  # None: the factory takes any keyword (**kwargs)
-                "required": _required_options(factory, options),
+                "required": required_schedule_options(name),
                 "shape": _shape_line(factory),
             }
         )
     return rows
-
-
-def _required_options(factory, options: dict | None) -> list[str]:
-    """Options the factory has no default for (``schedule_options`` shows them as ``None``)."""
-    try:
-        params = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        return []
-    return [name for name in options or {} if name in params and params[name].default is inspect.Parameter.empty]
 
 
 def _format_options(options: dict | None, required: list[str]) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "check_schedule_options",
     "get_scheduler",
     "register_schedule",
+    "required_schedule_options",
     "schedule_options",
     "unregister_schedule",
 ]
@@ -92,6 +93,22 @@ def schedule_options(name: str) -> dict[str, Any] | None:
       ['gamma', 'min_lr_ratio', 'step_size', 'warmup_start_ratio', 'warmup_type']
     """
     return _options_of(_factory(str(getattr(name, "value", name))))
+
+
+def required_schedule_options(name: str) -> list[str]:
+    """Options of schedule ``name`` that have no default and so must be in ``lr_scheduler_kwargs``.
+
+    Examples:
+      >>> required_schedule_options("warmup_stable_decay")
+      ['num_decay_steps']
+      >>> required_schedule_options("warmup_step")
+      []
+    """
+    params = inspect.signature(_factory(str(getattr(name, "value", name)))).parameters
+    return [
+        key for key in schedule_options(name) or {}
+        if key in params and params[key].default is inspect.Parameter.empty
+    ]
 
 
 def check_schedule_options(name: str, options: Mapping[str, Any] | None) -> None:
@@ -268,6 +285,12 @@ def get_scheduler(
         scheduler_specific_kwargs = compat.parse_kwargs_json(text) if text else None
     check_schedule_options(name, scheduler_specific_kwargs)  # rejects non-mappings, names unknown options
     options = dict(scheduler_specific_kwargs or {})
+    missing = [key for key in required_schedule_options(name) if key not in options]
+    if missing:
+        raise ValueError(
+            f"schedule {name!r} needs {', '.join(missing)} in lr_scheduler_kwargs "
+            f"(e.g. '{{\"{missing[0]}\": ...}}'); it has no default"
+        )
     if num_warmup_steps is not None and not isinstance(num_warmup_steps, int) and num_training_steps:
         from .schedules import resolve_length
 

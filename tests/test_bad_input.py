@@ -335,3 +335,9 @@ def test_non_mapping_scheduler_kwargs_rejected(kwargs):
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     with pytest.raises(ValueError, match=r"lr_scheduler_kwargs must be a dict"):
         hf_lrsched.get_scheduler("warmup_step", opt, 0, 100, kwargs)
+
+
+def test_required_option_of_transformers_schedule_is_named():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(ValueError, match=r"'warmup_stable_decay' needs num_decay_steps in lr_scheduler_kwargs"):
+        hf_lrsched.get_scheduler("warmup_stable_decay", opt, 0, 100)

@@ -150,7 +150,7 @@ def test_every_option_is_documented_in_help(capsys):
         (["plot", "sgdr", "--kwargs", 'sgdr={"cycle_decay": 0}'], "cycle_decay must be in (0.0, 1.0], got 0.0"),
         (["plot", "sgdr", "sgdr"], "NAME given twice"),
         (["plot", "reduce_lr_on_plateau"], "adapts to a metric"),
-        (["plot", "warmup_stable_decay"], "missing 1 required positional argument: 'num_decay_steps'"),
+        (["plot", "warmup_stable_decay"], "'warmup_stable_decay' needs num_decay_steps in lr_scheduler_kwargs"),
         (["plot", "sgdr", "--num_warmup_steps", "1.5"], "num_warmup_steps must be an int number of steps or a float"),
         (["plot", "sgdr", "--lr", "-1"], "lr must be a positive number, got -1.0"),
     ],
