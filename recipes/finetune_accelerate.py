@@ -83,6 +83,12 @@ class TrainArguments:
         default="none",
         metadata={"help": "Trackers: 'none', 'all', or a comma list such as 'tensorboard,wandb' (if installed)."},
     )
+    find_lr: bool = field(
+        default=False,
+        metadata={"help": "Run the LR range test (hf_lrsched.find_lr) first and train with its suggestion as the "
+                  "learning rate (one_cycle: max_lr); writes lr_find.png and records it in metrics.json."},
+    )
+    find_lr_num_steps: int = field(default=100, metadata={"help": "Updates of the LR range test (--find_lr)."})
 
 
 @dataclass
@@ -100,6 +106,8 @@ def check_arguments(args: TrainArguments) -> ScheduleChoice:
                  "gradient_accumulation_steps", "logging_steps"):
         if getattr(args, flag) < 1:
             raise RecipeError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
+    if args.find_lr and args.find_lr_num_steps < 2:
+        raise RecipeError(f"--find_lr_num_steps must be >= 2, got {args.find_lr_num_steps}")
     if args.max_train_steps is not None and args.max_train_steps < 1:
         raise RecipeError(f"--max_train_steps must be >= 1, got {args.max_train_steps}")
     if not args.learning_rate > 0:
@@ -342,12 +350,12 @@ def total_updates(run: Run, args: TrainArguments) -> tuple[int, int]:
 class TrainingLoop:
     """The Accelerate training loop: schedule, resume, progress bar, logs, checkpoints, outputs."""
 
-    def __init__(self, run: Run, args: TrainArguments, schedule: ScheduleChoice):
+    def __init__(self, run: Run, args: TrainArguments, schedule: ScheduleChoice, lr_test: dict | None = None):
         import torch
 
         from hf_lrsched.accelerate import get_accelerate_scheduler
 
-        self.run, self.args, self.schedule = run, args, schedule
+        self.run, self.args, self.schedule, self.lr_test = run, args, schedule, lr_test
         self.accelerator = accelerator = run.accelerator
         self.total_steps, self.num_epochs = total_updates(run, args)
         try:  # built for the real number of updates and stepped per update, whatever num_processes is
@@ -510,6 +518,8 @@ class TrainingLoop:
             "gradient_accumulation_steps": args.gradient_accumulation_steps,
             "total_batch_size": self.total_batch,
             "lr_scheduler_type": self.schedule.name,
+            "learning_rate": args.learning_rate,
+            "find_lr": self.lr_test,
             "padding": run.padding,
             "group_by_length": args.group_by_length,
             "data": run.data.description,
@@ -541,6 +551,33 @@ class TrainingLoop:
         )
 
 
+def run_lr_range_test(run: Run, args: TrainArguments) -> dict | None:
+    """``--find_lr``: the LR range test on the prepared objects; train with its suggestion.
+
+    ``find_lr`` puts the weights, optimizer state and RNGs back exactly, so training then starts as it
+    would have; only the optimizer's LR changes (before the scheduler exists, which reads it as the base
+    LR, or as ``max_lr`` for ``one_cycle``).
+    """
+    import hf_lrsched
+
+    if args.resume_from_checkpoint:
+        logger.warning("--find_lr is skipped when resuming: the checkpoint's learning rate is kept")
+        return None
+    result = hf_lrsched.find_lr(
+        run.model, run.optimizer, run.train_dataloader, accelerator=run.accelerator,
+        num_steps=args.find_lr_num_steps, show_progress=run.accelerator.is_local_main_process,
+    )
+    logger.info("%s", result)
+    if run.accelerator.is_main_process:
+        Path(args.output_dir).mkdir(parents=True, exist_ok=True)
+        result.plot(Path(args.output_dir) / "lr_find.png")
+    for group in run.optimizer.param_groups:
+        group["lr"] = result.suggestion
+    args.learning_rate = result.suggestion
+    summary = result.to_dict()
+    return {key: summary[key] for key in ("suggestion", "suggestions", "stop_reason")}
+
+
 def _processes(count: int) -> str:
     return "1 process" if count == 1 else f"{count} processes"
 
@@ -554,8 +591,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     model_args, data_args, args = common.parse_args(parser, argv)
     schedule = check_arguments(args)
     run = build_run(model_args, data_args, args)
-    # A learning-rate range test would go here: it needs run.model, run.optimizer and run.train_dataloader.
-    TrainingLoop(run, args, schedule)()
+    lr_test = run_lr_range_test(run, args) if args.find_lr else None
+    TrainingLoop(run, args, schedule, lr_test)()
     return 0
 
 

@@ -52,6 +52,16 @@ elif "group_by_length" in _FIELDS:
 TRAJECTORY = "lr_trajectory.json"
 
 
+@dataclasses.dataclass
+class LRRangeTestArguments:
+    find_lr: bool = dataclasses.field(
+        default=False,
+        metadata={"help": "Run the LR range test (hf_lrsched.find_lr) first and train with its suggestion as "
+                  "--learning_rate (one_cycle: max_lr); writes lr_find.png and records it in metrics.json."},
+    )
+    find_lr_num_steps: int = dataclasses.field(default=100, metadata={"help": "Updates of the LR range test."})
+
+
 class LRTrajectoryRecorder(TrainerCallback):
     """Records the LR (and momentum/beta1) that each optimizer update used, exactly as floats.
 
@@ -104,11 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     import transformers
     from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, default_data_collator
 
-    import hf_lrsched  # noqa: F401  (registers the schedule names)
+    import hf_lrsched  # registers the schedule names
 
-    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments, LRRangeTestArguments))
     parser.set_defaults(**DEFAULTS)
-    model_args, data_args, training_args = common.parse_args(parser, argv)
+    model_args, data_args, training_args, range_test = common.parse_args(parser, argv)
+    if range_test.find_lr and range_test.find_lr_num_steps < 2:
+        raise RecipeError(f"--find_lr_num_steps must be >= 2, got {range_test.find_lr_num_steps}")
 
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=logging.INFO
@@ -152,6 +164,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         compute_metrics=accuracy,
         callbacks=[recorder],
     )
+    lr_test = None
+    if range_test.find_lr and checkpoint:
+        logger.warning("--find_lr is skipped when resuming: the checkpoint's learning rate is kept")
+    elif range_test.find_lr:  # weights, optimizer state and RNGs come back exactly; only the LR changes
+        found = hf_lrsched.find_lr(trainer, num_steps=range_test.find_lr_num_steps)
+        logger.info("%s", found)
+        if trainer.is_world_process_zero():
+            Path(training_args.output_dir).mkdir(parents=True, exist_ok=True)
+            found.plot(Path(training_args.output_dir) / "lr_find.png")
+        training_args.learning_rate = found.suggestion
+        lr_test = {key: value for key, value in found.to_dict().items() if key in ("suggestion", "suggestions")}
     try:
         result = trainer.train(resume_from_checkpoint=checkpoint)
     except ValueError as err:
@@ -164,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "majority_class_accuracy": data.majority_class_accuracy,
         "num_processes": training_args.world_size,
         "lr_scheduler_type": str(training_args.lr_scheduler_type.value),
+        "learning_rate": training_args.learning_rate,
+        "find_lr": lr_test,
         "padding": "max_length" if data_args.pad_to_max_length else "dynamic",
         "data": data.description,
         "classes": data.labels.names,
