@@ -24,6 +24,7 @@ __all__ = [
     "available_schedules",
     "check_schedule_options",
     "get_scheduler",
+    "parse_scheduler_kwargs",
     "register_schedule",
     "required_schedule_options",
     "schedule_options",
@@ -93,6 +94,29 @@ def schedule_options(name: str) -> dict[str, Any] | None:
       ['gamma', 'min_lr_ratio', 'step_size', 'warmup_start_ratio', 'warmup_type']
     """
     return _options_of(_factory(str(getattr(name, "value", name))))
+
+
+def parse_scheduler_kwargs(text: str | None, option: str = "lr_scheduler_kwargs") -> dict:
+    """Parse schedule options given as JSON on a command line; errors name ``--option``.
+
+    Args:
+      text: a JSON object, or ``None``/blank for no options.
+      option: the flag name used in error messages.
+
+    Returns:
+      The options as a dict.
+
+    Examples:
+      >>> parse_scheduler_kwargs('{"gamma": 0.999}')
+      {'gamma': 0.999}
+      >>> parse_scheduler_kwargs("{gamma: 1}")
+      Traceback (most recent call last):
+      ...
+      ValueError: --lr_scheduler_kwargs is not valid JSON (Expecting property name ... at character 1): ...
+    """
+    if text is None or not text.strip():
+        return {}
+    return compat.parse_kwargs_json(text.strip(), option=option)
 
 
 def required_schedule_options(name: str) -> list[str]:
@@ -281,8 +305,7 @@ def get_scheduler(
     name = str(getattr(name, "value", name))
     _factory(name)  # raises for unknown names, listing the known ones
     if isinstance(scheduler_specific_kwargs, str):
-        text = scheduler_specific_kwargs.strip()
-        scheduler_specific_kwargs = compat.parse_kwargs_json(text) if text else None
+        scheduler_specific_kwargs = parse_scheduler_kwargs(scheduler_specific_kwargs)
     check_schedule_options(name, scheduler_specific_kwargs)  # rejects non-mappings, names unknown options
     options = dict(scheduler_specific_kwargs or {})
     missing = [key for key in required_schedule_options(name) if key not in options]

@@ -121,17 +121,12 @@ def check_arguments(args: TrainArguments) -> ScheduleChoice:
     warmup = int(warmup) if warmup >= 1 or warmup == 0 else float(warmup)
     if args.lr_scheduler_type == "reduce_lr_on_plateau":
         raise RecipeError("--lr_scheduler_type reduce_lr_on_plateau needs a metric at every step; pick a schedule")
-    options: dict = {}
-    if args.lr_scheduler_kwargs and args.lr_scheduler_kwargs.strip():
-        try:
-            options = json.loads(args.lr_scheduler_kwargs)
-        except json.JSONDecodeError as err:
-            raise RecipeError(
-                f"--lr_scheduler_kwargs is not valid JSON ({err.msg}): {args.lr_scheduler_kwargs!r}; "
-                'expected an object such as \'{"gamma": 0.999}\''
-            ) from None
-        if not isinstance(options, dict):
-            raise RecipeError(f"--lr_scheduler_kwargs must be a JSON object, got {args.lr_scheduler_kwargs!r}")
+    import hf_lrsched
+
+    try:
+        options = hf_lrsched.parse_scheduler_kwargs(args.lr_scheduler_kwargs)
+    except ValueError as err:
+        raise RecipeError(str(err)) from None
     common.check_schedule(args.lr_scheduler_type, options, warmup, args.max_train_steps)
     if args.resume_from_checkpoint:
         args.resume_from_checkpoint = _resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)

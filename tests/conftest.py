@@ -14,6 +14,16 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """In-process tests use tiny models: on a busy 2-core CPU torch's second thread costs far more than
+    it saves (up to 50x measured). The recipe tests' subprocesses set OMP_NUM_THREADS=1 themselves."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def make_optimizer():
     """Build a small optimizer with one param group per base LR (groups differ, as real setups do).

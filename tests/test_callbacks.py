@@ -17,15 +17,6 @@ STEPS = 12
 BASE_LRS = (1e-3, 3e-3)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: on a busy shared CPU, torch's extra threads cost far more than they save (50x here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _tiny_bert() -> BertForSequenceClassification:
     torch.manual_seed(0)
     config = BertConfig(

@@ -17,15 +17,6 @@ from hf_lrsched import LRFinderResult, find_lr
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: on a busy shared CPU, torch's extra threads cost far more than they save (50x here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ----------------------------------------------------------------------------------------------
 # A small regression problem with dropout and batch norm (RNG use and buffers to restore).
 # ----------------------------------------------------------------------------------------------
