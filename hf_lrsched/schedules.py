@@ -523,32 +523,33 @@ def sgdr_schedule(
 # --------------------------------------------------------------------------------------------------
 
 
-def _anneal(start: float, end: float, pct: float, strategy: str) -> float:
-    # Same arithmetic as OneCycleLR's _annealing_cos / _annealing_linear, so results agree to the ulp.
-    if strategy == "cos":
-        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
-    return (end - start) * pct + start
-
-
 def _one_cycle_value(
     step: int,
     *,
-    end_steps: tuple[float, ...],
-    points: tuple[tuple[float, float], ...],
+    phases: tuple[tuple[float, float, float, float], ...],
     anneal_strategy: str,
     floor: float = 0.0,
 ) -> float:
-    # Past the last update (step T-1) hold the final value: torch raises after T and extrapolates at T.
-    step = min(step, end_steps[-1])
-    start_step = 0.0
-    last = len(end_steps) - 1
-    for i, end_step in enumerate(end_steps):
-        if step <= end_step or i == last:
-            pct = (step - start_step) / (end_step - start_step)
-            value = _anneal(points[i][0], points[i][1], pct, anneal_strategy)
-            return max(value, floor)
-        start_step = end_step
-    raise AssertionError("unreachable")
+    # phases: (start_step, end_step, start_value, end_value). The first phase whose end_step is not
+    # passed applies, else the last; past the last update (step T-1) its final value is held (torch
+    # raises after T and extrapolates at T).
+    for start_step, end_step, start, end in phases:  # noqa: B007  (the phase found is used below)
+        if step <= end_step:
+            break
+    else:
+        step = min(step, end_step)
+    pct = (step - start_step) / (end_step - start_step)
+    # The arithmetic of OneCycleLR's _annealing_cos / _annealing_linear, so results agree to the ulp.
+    if anneal_strategy == "cos":
+        value = end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+    else:
+        value = (end - start) * pct + start
+    return value if value > floor else floor
+
+
+def _one_cycle_phases(end_steps: tuple[float, ...], points) -> tuple[tuple[float, float, float, float], ...]:
+    starts = (0.0, *end_steps[:-1])
+    return tuple((a, b, p[0], p[1]) for a, b, p in zip(starts, end_steps, points, strict=True))
 
 
 def _one_cycle_end_steps(num_training_steps, pct_start, three_phase) -> tuple[float, ...]:
@@ -619,7 +620,7 @@ def one_cycle_schedule(
     minimum = initial / final_div
     points = ((initial, 1.0), (1.0, initial), (initial, minimum)) if three_phase else ((initial, 1.0), (1.0, minimum))
     return functools.partial(
-        _one_cycle_value, end_steps=end_steps, points=points, anneal_strategy=anneal_strategy, floor=floor
+        _one_cycle_value, phases=_one_cycle_phases(end_steps, points), anneal_strategy=anneal_strategy, floor=floor
     )
 
 
@@ -658,4 +659,6 @@ def one_cycle_momentum_schedule(
     low = check_real("base_momentum", base_momentum, 0.0, 1.0, high_open=True)
     high = check_real("max_momentum", max_momentum, 0.0, 1.0, high_open=True)
     points = ((high, low), (low, high), (high, high)) if three_phase else ((high, low), (low, high))
-    return functools.partial(_one_cycle_value, end_steps=end_steps, points=points, anneal_strategy=anneal_strategy)
+    return functools.partial(
+        _one_cycle_value, phases=_one_cycle_phases(end_steps, points), anneal_strategy=anneal_strategy
+    )
