@@ -103,18 +103,18 @@ def pairs(seq: list[float]):
     return zip(seq, seq[1:], strict=False)
 
 
-# One ulp of slack: torch's linear anneal, (end - start) * pct + start, can land an ulp off the next
-# phase's exact start value (e.g. 0.33333333333333326 then 0.3333333333333333); that is rounding, not a
-# change of direction.
-ULP_SLACK = 4e-16
+# A few ulps of the peak (1.0) of slack: torch's linear anneal, (end - start) * pct + start, can land
+# that far off the next phase's exact start value (e.g. 0.05263157894736836 then 0.05263157894736842);
+# that is rounding, not a change of direction.
+ULP_SLACK = 1e-15
 
 
 def nonincreasing(seq: list[float]) -> bool:
-    return all(b <= a + ULP_SLACK * abs(a) for a, b in pairs(seq))
+    return all(b <= a + ULP_SLACK for a, b in pairs(seq))
 
 
 def nondecreasing(seq: list[float]) -> bool:
-    return all(b >= a - ULP_SLACK * abs(a) for a, b in pairs(seq))
+    return all(b >= a - ULP_SLACK for a, b in pairs(seq))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def one_cycle_case(draw) -> dict:
 @given(one_cycle_case(), st.floats(0.0, 0.99), st.floats(0.0, 0.99))
 @example(
     options={"num_training_steps": 6, "pct_start": 0.25, "anneal_strategy": "linear", "three_phase": True,
-             "div_factor": 3.0, "final_div_factor": 1.0, "min_lr_ratio": 0.0},
+             "div_factor": 19.0, "final_div_factor": 1.0, "min_lr_ratio": 0.0},
     momentum_a=0.0, momentum_b=0.0,
 )
 def test_one_cycle_rises_then_falls_and_momentum_mirrors_it(options, momentum_a, momentum_b):
