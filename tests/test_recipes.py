@@ -76,7 +76,7 @@ def _free_port() -> int:
 
 def run_recipe(recipe: str, args: list[str], env: dict, *, processes: int = 1, check: bool = True):
     command = [sys.executable, str(RECIPES / f"{recipe}.py"), *args]
-    if processes > 1:  # `--cpu --num_processes 2` would start ONE process; this starts two gloo ranks
+    if processes > 1:  # launching with `--cpu` would start ONE process whatever the count; this starts two gloo ranks
         command = [
             sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
             "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
