@@ -10,7 +10,8 @@ are the package's defaults. The study has three phases:
 1. **tune**: for each schedule, one run per LR of ``--lr_grid`` (the same grid, so the same number
    of trials, for every schedule) with seed ``--tune_seed``, scored on a held-out part of the
    *training* data (the last ``--heldout_size`` rows of train.tsv, disjoint from the subset);
-   the best held-out accuracy picks the LR (ties: lower held-out loss). The dev set is never used here.
+   the best held-out accuracy picks the LR (ties: lower held-out loss), or with ``--select_by loss``
+   the lowest held-out loss. The dev set is never used here.
 2. **final**: each schedule at its chosen LR with every seed of ``--seeds``, scored on dev.tsv.
 3. **find_lr**: ``one_cycle`` with ``--find_lr`` (the recipe sets ``max_lr`` from the LR range
    test), every seed, on dev. Left out, with a note, while the recipe has no ``--find_lr`` flag.
@@ -65,6 +66,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="learning rates tried for every schedule (one_cycle: max_lr)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--tune_seed", type=int, default=0)
+    parser.add_argument("--select_by", choices=["accuracy", "loss"], default="accuracy",
+                        help="held-out metric that picks each schedule's LR (accuracy: ties go to the lower loss)")
     parser.add_argument("--schedules", nargs="+", default=SCHEDULES, help="schedule names to compare")
     parser.add_argument("--skip_find_lr", action="store_true", help="leave out the one_cycle + find_lr row")
     parser.add_argument("--find_lr_num_steps", type=int, default=100, help="updates of each LR range test")
@@ -159,9 +162,13 @@ class Study:
         return per_run * (self.total + self.extra_runs) / 60
 
 
-def choose_lr(trials: dict[float, RunResult]) -> float:
-    """Best held-out accuracy; ties go to the lower held-out loss."""
-    return max(trials, key=lambda lr: (trials[lr].metrics["eval_accuracy"], -trials[lr].metrics["eval_loss"]))
+def choose_lr(trials: dict[float, RunResult], by: str = "accuracy") -> float:
+    """The LR with the best held-out accuracy (ties: lower loss), or with the lowest held-out loss."""
+    def score(lr: float) -> tuple[float, float]:
+        acc, loss = trials[lr].metrics["eval_accuracy"], trials[lr].metrics["eval_loss"]
+        return (acc, -loss) if by == "accuracy" else (-loss, acc)
+
+    return max(trials, key=score)
 
 
 def find_lr_suggestion(metrics: dict) -> float | None:
@@ -237,7 +244,7 @@ def main(argv=None) -> int:
                           f"in {args.work_dir})", flush=True)
                 if args.estimate_only:
                     return 0
-    chosen = {schedule: choose_lr(trials) for schedule, trials in tuning.items()}
+    chosen = {schedule: choose_lr(trials, args.select_by) for schedule, trials in tuning.items()}
 
     # Phase 2: every seed at the chosen LR, on dev.
     final: dict[str, list[RunResult]] = {}
@@ -260,8 +267,8 @@ def main(argv=None) -> int:
     total = time.perf_counter() - study.started
 
     grid_header = ["schedule", *[f"lr {lr:g}" for lr in args.lr_grid], "chosen lr"]
-    grid_rows = [[s, *[f"{100 * tuning[s][lr].metrics['eval_accuracy']:.2f}" for lr in args.lr_grid],
-                  f"{chosen[s]:g}"] for s in args.schedules]
+    grid_rows = [[s, *[f"{100 * tuning[s][lr].metrics['eval_accuracy']:.1f} / {tuning[s][lr].metrics['eval_loss']:.3f}"
+                       for lr in args.lr_grid], f"{chosen[s]:g}"] for s in args.schedules]
     header = ["schedule", "warmup", "lr", "dev acc % (mean ± std)", "per seed", "train loss (run mean)",
               "train loss (last 10 updates)"]
     rows, records = [], []
@@ -270,6 +277,7 @@ def main(argv=None) -> int:
         row, record = summarize(schedule, warmup, f"{chosen[schedule]:g}", final[schedule])
         record["heldout_accuracy_by_lr"] = {repr(lr): tuning[schedule][lr].metrics["eval_accuracy"]
                                             for lr in args.lr_grid}
+        record["heldout_loss_by_lr"] = {repr(lr): tuning[schedule][lr].metrics["eval_loss"] for lr in args.lr_grid}
         rows.append(row)
         records.append(record)
     if find_lr_runs:
@@ -284,8 +292,8 @@ def main(argv=None) -> int:
         rows.append([FIND_LR_ROW, f"{args.warmup:g}", "n/a", "not run", "", "", ""])
 
     print()
-    print(f"LR selection: held-out accuracy % ({heldout_path.name}: last {args.heldout_size} rows of train.tsv, "
-          f"disjoint from the training subset), seed {args.tune_seed}")
+    print(f"LR selection by held-out {args.select_by}: accuracy % / loss on {heldout_path.name} (last "
+          f"{args.heldout_size} rows of train.tsv, disjoint from the training subset), seed {args.tune_seed}")
     print()
     print(markdown_table(grid_header, grid_rows))
     print()
