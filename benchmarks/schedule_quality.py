@@ -127,6 +127,7 @@ class Study:
         self.total = 0
         self.extra_runs = 0.0  # the LR range tests' work, in training-run equivalents (for the estimate)
         self.new_seconds: list[float] = []
+        self.reused = 0
         self.started = time.perf_counter()
 
     def flags(self, schedule: str, lr: float | None, seed: int, validation: Path, extra=()) -> list[str]:
@@ -145,17 +146,20 @@ class Study:
         self.done += 1
         m = result.metrics
         how = "reused" if result.extra.get("reused") else f"{result.wall_seconds:.0f} s"
-        if not result.extra.get("reused"):
+        if result.extra.get("reused"):
+            self.reused += 1
+        else:
             self.new_seconds.append(result.wall_seconds)
         print(f"  [{self.done}/{self.total}] {phase} {label}: acc {m['eval_accuracy']:.4f}, loss "
               f"{m['eval_loss']:.4f}, train_loss {m['train_loss']:.4f} ({how}){self.eta()}", flush=True)
         return result
 
     def eta(self) -> str:
-        if not self.new_seconds:
+        if not self.new_seconds or self.done == self.total:
             return ""
         left = (self.total - self.done + self.extra_runs) * sum(self.new_seconds) / len(self.new_seconds)
-        return f"; about {left / 60:.0f} min left"
+        # A resumed study may reuse some of the runs still ahead, which this counts as new.
+        return f"; {'at most' if self.reused else 'about'} {left / 60:.0f} min left"
 
     def estimate_minutes(self) -> float:
         per_run = sum(self.new_seconds) / len(self.new_seconds)
@@ -244,6 +248,9 @@ def main(argv=None) -> int:
                           f"in {args.work_dir})", flush=True)
                 if args.estimate_only:
                     return 0
+    if args.estimate_only:
+        print("estimate: every tuning run was already done (reused); nothing new to time", flush=True)
+        return 0
     chosen = {schedule: choose_lr(trials, args.select_by) for schedule, trials in tuning.items()}
 
     # Phase 2: every seed at the chosen LR, on dev.
@@ -259,7 +266,8 @@ def main(argv=None) -> int:
     find_lr_runs: list[RunResult] = []
     if with_find_lr:
         find_lr_runs = [
-            study.run("find_lr", f"one_cycle find_lr seed={seed}", f"one_cycle/seed{seed}",
+            study.run("find_lr", f"one_cycle find_lr seed={seed}",
+                      f"one_cycle_{args.find_lr_num_steps}steps/seed{seed}",
                       study.flags("one_cycle", None, seed, dev_tsv,
                                   extra=["--find_lr", "--find_lr_num_steps", str(args.find_lr_num_steps)]))
             for seed in args.seeds
