@@ -55,14 +55,26 @@ class RunResult:
     extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "flags": self.flags, "metrics": self.metrics,
-                "final_train_loss": self.final_train_loss, "wall_seconds": self.wall_seconds, **self.extra}
+        return {
+            "name": self.name,
+            "flags": self.flags,
+            "metrics": self.metrics,
+            "final_train_loss": self.final_train_loss,
+            "wall_seconds": self.wall_seconds,
+            **self.extra,
+        }
 
 
 def recipe_flags() -> set[str]:
     """The ``--flags`` the recipe's ``--help`` lists (to see whether e.g. ``--find_lr`` exists yet)."""
-    done = subprocess.run([sys.executable, str(RECIPE), "--help"], capture_output=True, text=True,
-                          env=_recipe_env(), cwd=REPO_ROOT, check=False)
+    done = subprocess.run(
+        [sys.executable, str(RECIPE), "--help"],
+        capture_output=True,
+        text=True,
+        env=_recipe_env(),
+        cwd=REPO_ROOT,
+        check=False,
+    )
     words = done.stdout.replace(",", " ").split()
     return {word.split("=")[0] for word in words if word.startswith("--")}
 
@@ -107,8 +119,14 @@ def run_recipe(name: str, flags: Sequence[str], output_dir: Path, *, reuse: bool
     timing_path = output_dir / "benchmark_wall_seconds.json"
     if reuse and metrics_path.is_file():
         wall = json.loads(timing_path.read_text())["wall_seconds"] if timing_path.is_file() else None
-        return RunResult(name, list(flags), json.loads(metrics_path.read_text()), final_train_loss(output_dir),
-                         wall, {"reused": True})
+        return RunResult(
+            name,
+            list(flags),
+            json.loads(metrics_path.read_text()),
+            final_train_loss(output_dir),
+            wall,
+            {"reused": True},
+        )
     output_dir.mkdir(parents=True, exist_ok=True)
     for stale in (metrics_path, timing_path, output_dir / "log_history.json"):
         stale.unlink(missing_ok=True)
@@ -116,13 +134,16 @@ def run_recipe(name: str, flags: Sequence[str], output_dir: Path, *, reuse: bool
     log_path = output_dir / "recipe.log"
     start = time.perf_counter()
     with open(log_path, "w") as log:
-        done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=_recipe_env(), cwd=REPO_ROOT,
-                              check=False)
+        done = subprocess.run(
+            command, stdout=log, stderr=subprocess.STDOUT, env=_recipe_env(), cwd=REPO_ROOT, check=False
+        )
     wall = time.perf_counter() - start
     if done.returncode != 0 or not metrics_path.is_file():
         tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
-        raise BenchmarkError(f"run {name!r} failed (exit {done.returncode}); last lines of {log_path}: "
-                             + " | ".join(line.strip()[-300:] for line in tail))
+        raise BenchmarkError(
+            f"run {name!r} failed (exit {done.returncode}); last lines of {log_path}: "
+            + " | ".join(line.strip()[-300:] for line in tail)
+        )
     timing_path.write_text(json.dumps({"wall_seconds": wall}) + "\n")
     return RunResult(name, list(flags), json.loads(metrics_path.read_text()), final_train_loss(output_dir), wall)
 

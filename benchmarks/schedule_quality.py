@@ -45,8 +45,16 @@ from recipe_runs import (
     write_json,
 )
 
-SCHEDULES = ["constant", "linear", "cosine", "warmup_exponential", "warmup_step", "warmup_multistep", "one_cycle",
-             "sgdr"]
+SCHEDULES = [
+    "constant",
+    "linear",
+    "cosine",
+    "warmup_exponential",
+    "warmup_step",
+    "warmup_multistep",
+    "one_cycle",
+    "sgdr",
+]
 NO_WARMUP = {"constant"}  # transformers' "constant" is the no-warmup baseline
 FIND_LR_ROW = "one_cycle + find_lr"
 
@@ -55,26 +63,46 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data_dir", default=default_data_dir(), help="SST-2 folder with train.tsv and dev.tsv")
     parser.add_argument("--train_size", type=int, default=3000, help="training subset: the first N rows")
-    parser.add_argument("--heldout_size", type=int, default=500,
-                        help="LR-selection set: the last N rows of train.tsv (never the dev set)")
+    parser.add_argument(
+        "--heldout_size",
+        type=int,
+        default=500,
+        help="LR-selection set: the last N rows of train.tsv (never the dev set)",
+    )
     parser.add_argument("--max_length", type=int, default=64)
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--warmup", type=float, default=0.06,
-                        help="warmup as a fraction of the updates (--num_warmup_steps), all but constant")
-    parser.add_argument("--lr_grid", type=float, nargs="+", default=[5e-5, 1.5e-4, 4.5e-4],
-                        help="learning rates tried for every schedule (one_cycle: max_lr)")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=0.06,
+        help="warmup as a fraction of the updates (--num_warmup_steps), all but constant",
+    )
+    parser.add_argument(
+        "--lr_grid",
+        type=float,
+        nargs="+",
+        default=[5e-5, 1.5e-4, 4.5e-4],
+        help="learning rates tried for every schedule (one_cycle: max_lr)",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--tune_seed", type=int, default=0)
-    parser.add_argument("--select_by", choices=["accuracy", "loss"], default="accuracy",
-                        help="held-out metric that picks each schedule's LR (accuracy: ties go to the lower loss)")
+    parser.add_argument(
+        "--select_by",
+        choices=["accuracy", "loss"],
+        default="accuracy",
+        help="held-out metric that picks each schedule's LR (accuracy: ties go to the lower loss)",
+    )
     parser.add_argument("--schedules", nargs="+", default=SCHEDULES, help="schedule names to compare")
     parser.add_argument("--skip_find_lr", action="store_true", help="leave out the one_cycle + find_lr row")
     parser.add_argument("--find_lr_num_steps", type=int, default=100, help="updates of each LR range test")
     parser.add_argument("--budget_minutes", type=float, default=40.0, help="warn when the estimate exceeds this")
     parser.add_argument("--estimate_only", action="store_true", help="do the first run, print the estimate, stop")
-    parser.add_argument("--work_dir", default="/tmp/hf_lrsched_bench/schedule_quality",
-                        help="data subsets and run folders (outside the repo); reused runs make the study resumable")
+    parser.add_argument(
+        "--work_dir",
+        default="/tmp/hf_lrsched_bench/schedule_quality",
+        help="data subsets and run folders (outside the repo); reused runs make the study resumable",
+    )
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     for flag in ("train_size", "heldout_size", "max_length", "batch_size", "epochs"):
@@ -95,11 +123,12 @@ def write_subsets(train_tsv: Path, train_size: int, heldout_size: int, folder: P
     """
     header, *rows = train_tsv.read_text().splitlines(keepends=True)
     if train_size + heldout_size > len(rows):
-        raise BenchmarkError(f"--train_size {train_size} + --heldout_size {heldout_size} exceed the "
-                             f"{len(rows)} rows of {train_tsv}")
+        raise BenchmarkError(
+            f"--train_size {train_size} + --heldout_size {heldout_size} exceed the {len(rows)} rows of {train_tsv}"
+        )
     subset = rows[:train_size]
     seen = set(subset)
-    heldout = [row for row in rows[len(rows) - heldout_size:] if row not in seen]
+    heldout = [row for row in rows[len(rows) - heldout_size :] if row not in seen]
     folder.mkdir(parents=True, exist_ok=True)
     train_path, heldout_path = folder / f"train_first{train_size}.tsv", folder / f"heldout_last{heldout_size}.tsv"
     for path, lines in ((train_path, subset), (heldout_path, heldout)):
@@ -134,10 +163,25 @@ class Study:
         a = self.args
         warmup = 0 if schedule in NO_WARMUP else a.warmup
         flags = [
-            "--train_file", str(self.train_path), "--validation_file", str(validation),
-            "--max_length", str(a.max_length), "--per_device_train_batch_size", str(a.batch_size),
-            "--num_train_epochs", str(a.epochs), "--lr_scheduler_type", schedule,
-            "--num_warmup_steps", repr(warmup), "--seed", str(seed), "--logging_steps", "1", *extra,
+            "--train_file",
+            str(self.train_path),
+            "--validation_file",
+            str(validation),
+            "--max_length",
+            str(a.max_length),
+            "--per_device_train_batch_size",
+            str(a.batch_size),
+            "--num_train_epochs",
+            str(a.epochs),
+            "--lr_scheduler_type",
+            schedule,
+            "--num_warmup_steps",
+            repr(warmup),
+            "--seed",
+            str(seed),
+            "--logging_steps",
+            "1",
+            *extra,
         ]
         return flags + (["--learning_rate", repr(lr)] if lr is not None else [])
 
@@ -150,8 +194,11 @@ class Study:
             self.reused += 1
         else:
             self.new_seconds.append(result.wall_seconds)
-        print(f"  [{self.done}/{self.total}] {phase} {label}: acc {m['eval_accuracy']:.4f}, loss "
-              f"{m['eval_loss']:.4f}, train_loss {m['train_loss']:.4f} ({how}){self.eta()}", flush=True)
+        print(
+            f"  [{self.done}/{self.total}] {phase} {label}: acc {m['eval_accuracy']:.4f}, loss "
+            f"{m['eval_loss']:.4f}, train_loss {m['train_loss']:.4f} ({how}){self.eta()}",
+            flush=True,
+        )
         return result
 
     def eta(self) -> str:
@@ -168,6 +215,7 @@ class Study:
 
 def choose_lr(trials: dict[float, RunResult], by: str = "accuracy") -> float:
     """The LR with the best held-out accuracy (ties: lower loss), or with the lowest held-out loss."""
+
     def score(lr: float) -> tuple[float, float]:
         acc, loss = trials[lr].metrics["eval_accuracy"], trials[lr].metrics["eval_loss"]
         return (acc, -loss) if by == "accuracy" else (-loss, acc)
@@ -193,20 +241,36 @@ def summarize(name: str, warmup: str, lr_text: str, results: list[RunResult]) ->
     if last:
         last_mean, last_std = mean_and_std(last)
         last_text = f"{last_mean:.3f} ± {last_std:.3f}"
-    row = [name, warmup, lr_text, f"{100 * acc_mean:.2f} ± {100 * acc_std:.2f}",
-           " / ".join(f"{100 * a:.1f}" for a in accs), f"{loss_mean:.3f} ± {loss_std:.3f}", last_text]
-    record = {"schedule": name, "warmup": warmup, "learning_rate": lr_text, "dev_accuracy": accs,
-              "dev_accuracy_mean": acc_mean, "dev_accuracy_std": acc_std, "train_loss": train_losses,
-              "train_loss_mean": loss_mean, "final_train_loss": last,
-              "wall_seconds": [r.wall_seconds for r in results]}
+    row = [
+        name,
+        warmup,
+        lr_text,
+        f"{100 * acc_mean:.2f} ± {100 * acc_std:.2f}",
+        " / ".join(f"{100 * a:.1f}" for a in accs),
+        f"{loss_mean:.3f} ± {loss_std:.3f}",
+        last_text,
+    ]
+    record = {
+        "schedule": name,
+        "warmup": warmup,
+        "learning_rate": lr_text,
+        "dev_accuracy": accs,
+        "dev_accuracy_mean": acc_mean,
+        "dev_accuracy_std": acc_std,
+        "train_loss": train_losses,
+        "train_loss_mean": loss_mean,
+        "final_train_loss": last,
+        "wall_seconds": [r.wall_seconds for r in results],
+    }
     return row, record
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     train_tsv, dev_tsv = sst2_files(args.data_dir)
-    train_path, heldout_path = write_subsets(train_tsv, args.train_size, args.heldout_size,
-                                             Path(args.work_dir) / "data")
+    train_path, heldout_path = write_subsets(
+        train_tsv, args.train_size, args.heldout_size, Path(args.work_dir) / "data"
+    )
     flags_known = recipe_flags()
     with_find_lr = "--find_lr" in flags_known and not args.skip_find_lr
     find_lr_note = None
@@ -214,13 +278,18 @@ def main(argv=None) -> int:
         find_lr_note = "the recipe has no --find_lr flag yet: the one_cycle + find_lr row is left out"
     info = machine()
     updates = args.epochs * -(-args.train_size // args.batch_size)
-    print(f"machine: {info['cpu']}, {info['cpu_count']} CPU(s), torch {info['torch']} ({info['torch_threads']} "
-          f"threads), CUDA {info['cuda']}; load average {info['load_average_at_start']}")
-    print(f"study: {len(args.schedules)} schedules x {len(args.lr_grid)} LRs (seed {args.tune_seed}, held-out "
-          f"{heldout_path.name}) + {len(args.schedules)} x {len(args.seeds)} seeds on dev"
-          f"{f' + find_lr x {len(args.seeds)} seeds' if with_find_lr else ''}; {args.train_size} training examples, "
-          f"{updates} updates of {args.batch_size}, max_length {args.max_length}, warmup {args.warmup:g} "
-          f"(constant: none)", flush=True)
+    print(
+        f"machine: {info['cpu']}, {info['cpu_count']} CPU(s), torch {info['torch']} ({info['torch_threads']} "
+        f"threads), CUDA {info['cuda']}; load average {info['load_average_at_start']}"
+    )
+    print(
+        f"study: {len(args.schedules)} schedules x {len(args.lr_grid)} LRs (seed {args.tune_seed}, held-out "
+        f"{heldout_path.name}) + {len(args.schedules)} x {len(args.seeds)} seeds on dev"
+        f"{f' + find_lr x {len(args.seeds)} seeds' if with_find_lr else ''}; {args.train_size} training examples, "
+        f"{updates} updates of {args.batch_size}, max_length {args.max_length}, warmup {args.warmup:g} "
+        f"(constant: none)",
+        flush=True,
+    )
     if find_lr_note:
         print(f"note: {find_lr_note}", flush=True)
 
@@ -241,11 +310,17 @@ def main(argv=None) -> int:
                 estimated = True
                 minutes = study.estimate_minutes()
                 extra = f" + {study.extra_runs:.1f} for the LR range tests" if study.extra_runs else ""
-                print(f"estimate: {study.new_seconds[0]:.0f} s per run x ({study.total} runs{extra}) = about "
-                      f"{minutes:.0f} min for the whole study (budget {args.budget_minutes:g} min)", flush=True)
+                print(
+                    f"estimate: {study.new_seconds[0]:.0f} s per run x ({study.total} runs{extra}) = about "
+                    f"{minutes:.0f} min for the whole study (budget {args.budget_minutes:g} min)",
+                    flush=True,
+                )
                 if minutes > args.budget_minutes:
-                    print(f"warning: over budget; lower --train_size or --max_length (runs done so far are kept "
-                          f"in {args.work_dir})", flush=True)
+                    print(
+                        f"warning: over budget; lower --train_size or --max_length (runs done so far are kept "
+                        f"in {args.work_dir})",
+                        flush=True,
+                    )
                 if args.estimate_only:
                     return 0
     if args.estimate_only:
@@ -258,33 +333,62 @@ def main(argv=None) -> int:
     for schedule in args.schedules:
         lr = chosen[schedule]
         final[schedule] = [
-            study.run("final", f"{schedule} lr={lr:g} seed={seed}", f"{schedule}/lr{lr_tag(lr)}_seed{seed}",
-                      study.flags(schedule, lr, seed, dev_tsv))
+            study.run(
+                "final",
+                f"{schedule} lr={lr:g} seed={seed}",
+                f"{schedule}/lr{lr_tag(lr)}_seed{seed}",
+                study.flags(schedule, lr, seed, dev_tsv),
+            )
             for seed in args.seeds
         ]
     # Phase 3: one_cycle with max_lr from the LR range test.
     find_lr_runs: list[RunResult] = []
     if with_find_lr:
         find_lr_runs = [
-            study.run("find_lr", f"one_cycle find_lr seed={seed}",
-                      f"one_cycle_{args.find_lr_num_steps}steps/seed{seed}",
-                      study.flags("one_cycle", None, seed, dev_tsv,
-                                  extra=["--find_lr", "--find_lr_num_steps", str(args.find_lr_num_steps)]))
+            study.run(
+                "find_lr",
+                f"one_cycle find_lr seed={seed}",
+                f"one_cycle_{args.find_lr_num_steps}steps/seed{seed}",
+                study.flags(
+                    "one_cycle",
+                    None,
+                    seed,
+                    dev_tsv,
+                    extra=["--find_lr", "--find_lr_num_steps", str(args.find_lr_num_steps)],
+                ),
+            )
             for seed in args.seeds
         ]
     total = time.perf_counter() - study.started
 
     grid_header = ["schedule", *[f"lr {lr:g}" for lr in args.lr_grid], "chosen lr"]
-    grid_rows = [[s, *[f"{100 * tuning[s][lr].metrics['eval_accuracy']:.1f} / {tuning[s][lr].metrics['eval_loss']:.3f}"
-                       for lr in args.lr_grid], f"{chosen[s]:g}"] for s in args.schedules]
-    header = ["schedule", "warmup", "lr", "dev acc % (mean ± std)", "per seed", "train loss (run mean)",
-              "train loss (last 10 updates)"]
+    grid_rows = [
+        [
+            s,
+            *[
+                f"{100 * tuning[s][lr].metrics['eval_accuracy']:.1f} / {tuning[s][lr].metrics['eval_loss']:.3f}"
+                for lr in args.lr_grid
+            ],
+            f"{chosen[s]:g}",
+        ]
+        for s in args.schedules
+    ]
+    header = [
+        "schedule",
+        "warmup",
+        "lr",
+        "dev acc % (mean ± std)",
+        "per seed",
+        "train loss (run mean)",
+        "train loss (last 10 updates)",
+    ]
     rows, records = [], []
     for schedule in args.schedules:
         warmup = "none" if schedule in NO_WARMUP else f"{args.warmup:g}"
         row, record = summarize(schedule, warmup, f"{chosen[schedule]:g}", final[schedule])
-        record["heldout_accuracy_by_lr"] = {repr(lr): tuning[schedule][lr].metrics["eval_accuracy"]
-                                            for lr in args.lr_grid}
+        record["heldout_accuracy_by_lr"] = {
+            repr(lr): tuning[schedule][lr].metrics["eval_accuracy"] for lr in args.lr_grid
+        }
         record["heldout_loss_by_lr"] = {repr(lr): tuning[schedule][lr].metrics["eval_loss"] for lr in args.lr_grid}
         rows.append(row)
         records.append(record)
@@ -300,13 +404,17 @@ def main(argv=None) -> int:
         rows.append([FIND_LR_ROW, f"{args.warmup:g}", "n/a", "not run", "", "", ""])
 
     print()
-    print(f"LR selection by held-out {args.select_by}: accuracy % / loss on {heldout_path.name} (last "
-          f"{args.heldout_size} rows of train.tsv, disjoint from the training subset), seed {args.tune_seed}")
+    print(
+        f"LR selection by held-out {args.select_by}: accuracy % / loss on {heldout_path.name} (last "
+        f"{args.heldout_size} rows of train.tsv, disjoint from the training subset), seed {args.tune_seed}"
+    )
     print()
     print(markdown_table(grid_header, grid_rows))
     print()
-    print(f"SST-2 dev accuracy (872 sentences): MiniLM-L6, first {args.train_size} training examples, {updates} "
-          f"updates of {args.batch_size}, max_length {args.max_length}, seeds {', '.join(map(str, args.seeds))}")
+    print(
+        f"SST-2 dev accuracy (872 sentences): MiniLM-L6, first {args.train_size} training examples, {updates} "
+        f"updates of {args.batch_size}, max_length {args.max_length}, seeds {', '.join(map(str, args.seeds))}"
+    )
     print()
     print(markdown_table(header, rows, align="llrrrrr"))
     print()
@@ -315,14 +423,25 @@ def main(argv=None) -> int:
     fresh = f"; {len(study.new_seconds)} new runs, {sum(study.new_seconds) / 60:.1f} min" if study.new_seconds else ""
     print(f"total study time: {total / 60:.1f} min{fresh}; load average at the end {load_average()}")
     if args.json:
-        write_json(args.json, {
-            "benchmark": "schedule_quality", "settings": vars(args), "machine": info, "updates": updates,
-            "load_average_at_end": load_average(), "total_seconds": total, "find_lr_note": find_lr_note,
-            "chosen_lr": chosen, "results": records,
-            "runs": {"tune": {s: {repr(lr): r.to_json() for lr, r in t.items()} for s, t in tuning.items()},
-                     "final": {s: [r.to_json() for r in rs] for s, rs in final.items()},
-                     "find_lr": [r.to_json() for r in find_lr_runs]},
-        })
+        write_json(
+            args.json,
+            {
+                "benchmark": "schedule_quality",
+                "settings": vars(args),
+                "machine": info,
+                "updates": updates,
+                "load_average_at_end": load_average(),
+                "total_seconds": total,
+                "find_lr_note": find_lr_note,
+                "chosen_lr": chosen,
+                "results": records,
+                "runs": {
+                    "tune": {s: {repr(lr): r.to_json() for lr, r in t.items()} for s, t in tuning.items()},
+                    "final": {s: [r.to_json() for r in rs] for s, rs in final.items()},
+                    "find_lr": [r.to_json() for r in find_lr_runs],
+                },
+            },
+        )
     return 0
 
 

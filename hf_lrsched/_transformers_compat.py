@@ -131,7 +131,7 @@ def parse_kwargs_json(text: str, option: str = "lr_scheduler_kwargs") -> dict:
     except json.JSONDecodeError as err:
         raise ValueError(
             f"--{option} is not valid JSON ({err.msg} at character {err.pos}): {text!r}; "
-            'expected an object such as \'{"gamma": 0.999}\''
+            "expected an object such as '{\"gamma\": 0.999}'"
         ) from None
     if not isinstance(value, dict):
         raise ValueError(f"--{option} must be a JSON object such as '{{\"gamma\": 0.999}}', got {text!r}")

@@ -295,8 +295,8 @@ def _add_plot_parser(commands) -> None:
         action="append",
         default=[],
         metavar="NAME=JSON",
-        help='options of schedule NAME (its lr_scheduler_kwargs) as a JSON object, e.g. '
-        'warmup_exponential=\'{"gamma": 0.999}\'; repeat for several schedules',
+        help="options of schedule NAME (its lr_scheduler_kwargs) as a JSON object, e.g. "
+        "warmup_exponential='{\"gamma\": 0.999}'; repeat for several schedules",
     )
     parser.add_argument(
         "--optimizer",

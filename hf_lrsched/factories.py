@@ -401,9 +401,7 @@ def get_one_cycle_schedule(
     # Checked even when pct_start is given, so a bad warmup is never silently ignored.
     warmup = schedules.resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
     if warmup >= num_training_steps:
-        raise ValueError(
-            f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}"
-        )
+        raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
     derived = pct_start is None
     if derived:
         pct_start = warmup / num_training_steps if warmup else 0.3

@@ -380,7 +380,8 @@ def _check_arguments(start_lr, end_lr, num_steps, mode, smooth_f, diverge_thresh
         if diverge_threshold <= 1:
             raise ValueError(f"diverge_threshold must be > 1 (or None), got {diverge_threshold!r}")
     if accumulation_steps is not None and (
-        isinstance(accumulation_steps, bool) or not isinstance(accumulation_steps, numbers.Integral)
+        isinstance(accumulation_steps, bool)
+        or not isinstance(accumulation_steps, numbers.Integral)
         or accumulation_steps < 1
     ):
         raise ValueError(f"accumulation_steps must be an int >= 1, got {accumulation_steps!r}")

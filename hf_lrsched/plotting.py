@@ -213,9 +213,7 @@ def _image_formats() -> list[str]:
     return sorted(_figure_class()().canvas.get_supported_filetypes())
 
 
-def check_output_path(
-    path: str | os.PathLike, *, option: str = "output", formats: Sequence[str] | None = None
-) -> str:
+def check_output_path(path: str | os.PathLike, *, option: str = "output", formats: Sequence[str] | None = None) -> str:
     """Check, before any work, that a file can be written at ``path``.
 
     The folder must exist and be writable, ``path`` must not be a folder, and its extension must be
@@ -324,7 +322,7 @@ def _grid(figure, curves: Sequence[ScheduleCurve], log_y: bool) -> None:
             twin.plot(curve.steps, curve.momentum, color="0.35", lw=1.2, ls="--", label=curve.momentum_name)
             twin.set_ylabel(f"{curve.momentum_name} (dashed)", fontsize="small")
             twin.tick_params(labelsize="small")
-    for ax in axes[len(curves):]:
+    for ax in axes[len(curves) :]:
         ax.set_visible(False)
     for ax in axes.reshape(rows, cols)[:, 0]:
         ax.set_ylabel("learning rate")
@@ -425,8 +423,6 @@ def plot_schedules(
     """
     if output is not None:
         check_output_path(output)
-    curves = schedule_curves(
-        names, num_training_steps, num_warmup_steps, lr=lr, options=options, optimizer=optimizer
-    )
+    curves = schedule_curves(names, num_training_steps, num_warmup_steps, lr=lr, options=options, optimizer=optimizer)
     figure = plot_curves(curves, layout=layout, log_y=log_y, title=title, output=output)
     return SchedulePlot(figure, curves)

@@ -52,7 +52,8 @@ def _options_of(factory: Callable) -> dict[str, Any] | None:
     return {
         p.name: (None if p.default is inspect.Parameter.empty else p.default)
         for p in params
-        if p.name not in _POSITIONAL and p.name != "last_epoch"
+        if p.name not in _POSITIONAL
+        and p.name != "last_epoch"
         and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     }
 
@@ -130,8 +131,7 @@ def required_schedule_options(name: str) -> list[str]:
     """
     params = inspect.signature(_factory(str(getattr(name, "value", name)))).parameters
     return [
-        key for key in schedule_options(name) or {}
-        if key in params and params[key].default is inspect.Parameter.empty
+        key for key in schedule_options(name) or {} if key in params and params[key].default is inspect.Parameter.empty
     ]
 
 
@@ -150,8 +150,7 @@ def check_schedule_options(name: str, options: Mapping[str, Any] | None) -> None
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             listing = ", ".join(accepted) or "none"
             raise ValueError(
-                f"lr_scheduler_kwargs: unknown option {key!r} for schedule {name!r}{hint}; "
-                f"accepted options: {listing}"
+                f"lr_scheduler_kwargs: unknown option {key!r} for schedule {name!r}{hint}; accepted options: {listing}"
             )
 
 

@@ -132,8 +132,7 @@ def resolve_length(name: str, value, num_training_steps: int | None, *, minimum:
             )
         return max(minimum, math.ceil(round(value * num_training_steps, 9)))
     raise ValueError(
-        f"{name} must be an int number of steps or a float in (0, 1) (a fraction of "
-        f"num_training_steps), got {value!r}"
+        f"{name} must be an int number of steps or a float in (0, 1) (a fraction of num_training_steps), got {value!r}"
     )
 
 
@@ -154,9 +153,7 @@ def _check_common(
         num_training_steps = check_int("num_training_steps", num_training_steps, minimum=1)
     warmup = resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
     if num_training_steps is not None and warmup >= num_training_steps:
-        raise ValueError(
-            f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}"
-        )
+        raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
     check_choice("warmup_type", warmup_type, WARMUP_TYPES)
     start = check_real("warmup_start_ratio", warmup_start_ratio, 0.0, 1.0, high_open=True)
     if warmup_type == "exponential" and start == 0.0:

@@ -143,12 +143,8 @@ def load_default_dataset():
 
     corpus = corpus.filter(first_time, input_columns="text", load_from_cache_file=False)
     corpus = corpus.class_encode_column("sentiment")
-    split = corpus.train_test_split(
-        test_size=DEFAULT_DEV_SIZE, seed=DEFAULT_SPLIT_SEED, stratify_by_column="sentiment"
-    )
-    return datasets.DatasetDict(
-        train=split["train"].select(range(DEFAULT_TRAIN_SIZE)), validation=split["test"]
-    )
+    split = corpus.train_test_split(test_size=DEFAULT_DEV_SIZE, seed=DEFAULT_SPLIT_SEED, stratify_by_column="sentiment")
+    return datasets.DatasetDict(train=split["train"].select(range(DEFAULT_TRAIN_SIZE)), validation=split["test"])
 
 
 # --------------------------------------------------------------------------------------------------

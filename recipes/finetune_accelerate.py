@@ -54,8 +54,10 @@ class TrainArguments:
     gradient_accumulation_steps: int = field(default=1, metadata={"help": "Batches per optimizer update."})
     lr_scheduler_type: str = field(
         default="linear",
-        metadata={"help": "Schedule name: warmup_exponential, warmup_step, warmup_multistep, one_cycle, sgdr, "
-                  "or any transformers name."},
+        metadata={
+            "help": "Schedule name: warmup_exponential, warmup_step, warmup_multistep, one_cycle, sgdr, "
+            "or any transformers name."
+        },
     )
     lr_scheduler_kwargs: str | None = field(
         default=None, metadata={"help": "Schedule options as a JSON object, e.g. '{\"gamma\": 0.999}'."}
@@ -65,8 +67,10 @@ class TrainArguments:
     )
     group_by_length: bool = field(
         default=True,
-        metadata={"help": "Batch texts of similar length together: much less padding, random batch order "
-                  "(--no_group_by_length for plain shuffling)."},
+        metadata={
+            "help": "Batch texts of similar length together: much less padding, random batch order "
+            "(--no_group_by_length for plain shuffling)."
+        },
     )
     seed: int = field(default=42, metadata={"help": "Seed for the model head, dropout and data order."})
     logging_steps: int = field(default=10, metadata={"help": "Log loss and LR every N updates."})
@@ -85,8 +89,10 @@ class TrainArguments:
     )
     find_lr: bool = field(
         default=False,
-        metadata={"help": "Run the LR range test (hf_lrsched.find_lr) first and train with its suggestion as the "
-                  "learning rate (one_cycle: max_lr); writes lr_find.png and records it in metrics.json."},
+        metadata={
+            "help": "Run the LR range test (hf_lrsched.find_lr) first and train with its suggestion as the "
+            "learning rate (one_cycle: max_lr); writes lr_find.png and records it in metrics.json."
+        },
     )
     find_lr_num_steps: int = field(default=100, metadata={"help": "Updates of the LR range test (--find_lr)."})
 
@@ -102,8 +108,13 @@ class ScheduleChoice:
 
 def check_arguments(args: TrainArguments) -> ScheduleChoice:
     """Check the training flags before anything heavy runs, the schedule's own checks included."""
-    for flag in ("per_device_train_batch_size", "per_device_eval_batch_size", "num_train_epochs",
-                 "gradient_accumulation_steps", "logging_steps"):
+    for flag in (
+        "per_device_train_batch_size",
+        "per_device_eval_batch_size",
+        "num_train_epochs",
+        "gradient_accumulation_steps",
+        "logging_steps",
+    ):
         if getattr(args, flag) < 1:
             raise RecipeError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
     if args.find_lr and args.find_lr_num_steps < 2:
@@ -260,7 +271,12 @@ def build_run(model_args: ModelArguments, data_args: DataArguments, args: TrainA
     data = common.prepare_data(data_args, tokenizer, seed=args.seed, main_process_first=accelerator.main_process_first)
     logger.info(
         "data: %s; %d train / %d validation examples, classes %s (text %r, label %r)",
-        data.description, len(data.train), len(data.validation), data.labels.names, data.text_column, data.label_column,
+        data.description,
+        len(data.train),
+        len(data.validation),
+        data.labels.names,
+        data.text_column,
+        data.label_column,
     )
     model = common.load_model(model_args, data.labels)
 
@@ -274,7 +290,10 @@ def build_run(model_args: ModelArguments, data_args: DataArguments, args: TrainA
     # An own generator keeps DataLoader from drawing on the global RNG, which a resumed run would see
     # shifted (dropout then differs).
     train_dataloader = DataLoader(
-        data.train, sampler=sampler, batch_size=args.per_device_train_batch_size, collate_fn=collator,
+        data.train,
+        sampler=sampler,
+        batch_size=args.per_device_train_batch_size,
+        collate_fn=collator,
         generator=torch.Generator().manual_seed(args.seed),
     )
     # Evaluate longest first: little padding, and the first batch shows the peak memory.
@@ -286,8 +305,10 @@ def build_run(model_args: ModelArguments, data_args: DataArguments, args: TrainA
 
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
-         "weight_decay": args.weight_decay},
+        {
+            "params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+            "weight_decay": args.weight_decay,
+        },
         {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
     ]
     try:  # the fused kernel is several times faster, on CPU too
@@ -381,8 +402,13 @@ class TrainingLoop:
                 f"{progress.num_processes} process(es); these flags give {self.total_steps} on "
                 f"{accelerator.num_processes}"
             )
-        logger.info("resumed from %s at update %d (epoch %d, batch %d)",
-                    path, progress.completed_steps, progress.epoch, progress.batches_done)
+        logger.info(
+            "resumed from %s at update %d (epoch %d, batch %d)",
+            path,
+            progress.completed_steps,
+            progress.epoch,
+            progress.batches_done,
+        )
 
     def record_update(self) -> None:
         """Note the LR and momentum the coming optimizer update uses (plain floats: no device sync)."""
@@ -400,8 +426,9 @@ class TrainingLoop:
         progress.loss_sum += mean * self.window_batches
         progress.loss_batches += self.window_batches
         lr = progress.updates[-1]["lr"]
-        progress.log_history.append({"step": progress.completed_steps, "epoch": progress.epoch, "loss": mean,
-                                     "learning_rate": lr})
+        progress.log_history.append(
+            {"step": progress.completed_steps, "epoch": progress.epoch, "loss": mean, "learning_rate": lr}
+        )
         self.bar.set_postfix(loss=f"{mean:.4f}", lr=f"{lr:.3g}")
         accelerator.log({"train/loss": mean, "train/learning_rate": lr}, step=progress.completed_steps)
         self.running_loss, self.window_batches = torch.zeros((), device=accelerator.device), 0
@@ -455,8 +482,12 @@ class TrainingLoop:
         metrics = evaluate(self.run)
         progress.log_history.append({"step": progress.completed_steps, "epoch": progress.epoch, **metrics})
         self.accelerator.log({f"eval/{k[5:]}": v for k, v in metrics.items()}, step=progress.completed_steps)
-        logger.info("epoch %d: eval_loss %.4f, eval_accuracy %.4f", progress.epoch,
-                    metrics["eval_loss"], metrics["eval_accuracy"])
+        logger.info(
+            "epoch %d: eval_loss %.4f, eval_accuracy %.4f",
+            progress.epoch,
+            metrics["eval_loss"],
+            metrics["eval_accuracy"],
+        )
         if not finished or progress.batches_done == len(self.run.train_dataloader):
             progress.epoch, progress.batches_done = progress.epoch + 1, 0
             if self.args.checkpointing_steps == "epoch":
@@ -473,15 +504,28 @@ class TrainingLoop:
         logger.info(
             "training: %d examples, %d epoch(s), %d optimizer updates of %d examples (%d per process x %s x %d "
             "accumulation), schedule %s%s, warmup %s",
-            len(run.data.train), self.num_epochs, self.total_steps, self.total_batch, args.per_device_train_batch_size,
-            _processes(accelerator.num_processes), args.gradient_accumulation_steps, self.schedule.name, options,
+            len(run.data.train),
+            self.num_epochs,
+            self.total_steps,
+            self.total_batch,
+            args.per_device_train_batch_size,
+            _processes(accelerator.num_processes),
+            args.gradient_accumulation_steps,
+            self.schedule.name,
+            options,
             self.schedule.warmup,
         )
         if accelerator.trackers:
             config = {k: v for k, v in asdict(args).items() if isinstance(v, (int, float, str, bool))}
             accelerator.init_trackers("finetune_accelerate", config=config)
-        self.bar = tqdm(total=self.total_steps, initial=progress.completed_steps, desc="train", unit="update",
-                        disable=not accelerator.is_local_main_process, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=self.total_steps,
+            initial=progress.completed_steps,
+            desc="train",
+            unit="update",
+            disable=not accelerator.is_local_main_process,
+            dynamic_ncols=True,
+        )
         run.model.train()
         eval_metrics: dict = {}
         finished = progress.completed_steps >= self.total_steps
@@ -526,23 +570,30 @@ class TrainingLoop:
         out, schedule, updates = Path(self.args.output_dir), self.schedule, self.progress.updates
         common.write_json(out / "metrics.json", metrics)
         common.write_json(out / "log_history.json", self.progress.log_history)
-        common.write_json(out / "lr_trajectory.json", {
-            "lr_scheduler_type": schedule.name,
-            "lr_scheduler_kwargs": schedule.options,
-            "num_warmup_steps": schedule.warmup,
-            "num_training_steps": self.total_steps,
-            "learning_rate": self.args.learning_rate,
-            "num_processes": self.accelerator.num_processes,
-            "gradient_accumulation_steps": self.args.gradient_accumulation_steps,
-            "updates": updates,
-        })
+        common.write_json(
+            out / "lr_trajectory.json",
+            {
+                "lr_scheduler_type": schedule.name,
+                "lr_scheduler_kwargs": schedule.options,
+                "num_warmup_steps": schedule.warmup,
+                "num_training_steps": self.total_steps,
+                "learning_rate": self.args.learning_rate,
+                "num_processes": self.accelerator.num_processes,
+                "gradient_accumulation_steps": self.args.gradient_accumulation_steps,
+                "updates": updates,
+            },
+        )
         common.plot_lr_schedule(
-            updates, out / "lr_schedule.png",
+            updates,
+            out / "lr_schedule.png",
             f"{schedule.name}: LR per optimizer update ({_processes(self.accelerator.num_processes)})",
         )
         logger.info(
-            "done: eval_accuracy %.4f (majority class %.4f), eval_loss %.4f; wrote metrics.json, lr_schedule.png "
-            "to %s", metrics["eval_accuracy"], metrics["majority_class_accuracy"], metrics["eval_loss"], out,
+            "done: eval_accuracy %.4f (majority class %.4f), eval_loss %.4f; wrote metrics.json, lr_schedule.png to %s",
+            metrics["eval_accuracy"],
+            metrics["majority_class_accuracy"],
+            metrics["eval_loss"],
+            out,
         )
 
 
@@ -559,8 +610,12 @@ def run_lr_range_test(run: Run, args: TrainArguments) -> dict | None:
         logger.warning("--find_lr is skipped when resuming: the checkpoint's learning rate is kept")
         return None
     result = hf_lrsched.find_lr(
-        run.model, run.optimizer, run.train_dataloader, accelerator=run.accelerator,
-        num_steps=args.find_lr_num_steps, show_progress=run.accelerator.is_local_main_process,
+        run.model,
+        run.optimizer,
+        run.train_dataloader,
+        accelerator=run.accelerator,
+        num_steps=args.find_lr_num_steps,
+        show_progress=run.accelerator.is_local_main_process,
     )
     logger.info("%s", result)
     if run.accelerator.is_main_process:

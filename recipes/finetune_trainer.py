@@ -56,8 +56,10 @@ TRAJECTORY = "lr_trajectory.json"
 class LRRangeTestArguments:
     find_lr: bool = dataclasses.field(
         default=False,
-        metadata={"help": "Run the LR range test (hf_lrsched.find_lr) first and train with its suggestion as "
-                  "--learning_rate (one_cycle: max_lr); writes lr_find.png and records it in metrics.json."},
+        metadata={
+            "help": "Run the LR range test (hf_lrsched.find_lr) first and train with its suggestion as "
+            "--learning_rate (one_cycle: max_lr); writes lr_find.png and records it in metrics.json."
+        },
     )
     find_lr_num_steps: int = dataclasses.field(default=100, metadata={"help": "Updates of the LR range test."})
 
@@ -131,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     transformers.utils.logging.set_verbosity(log_level)
     checkpoint = _checkpoint(training_args.resume_from_checkpoint, training_args.output_dir)
     common.check_schedule(
-        training_args.lr_scheduler_type.value, training_args.lr_scheduler_kwargs, training_args.warmup_steps,
+        training_args.lr_scheduler_type.value,
+        training_args.lr_scheduler_kwargs,
+        training_args.warmup_steps,
         training_args.max_steps,
     )
 
@@ -140,7 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         data = common.prepare_data(data_args, tokenizer, seed=training_args.seed)
     logger.info(
         "data: %s; %d train / %d validation examples, classes %s (text %r, label %r)",
-        data.description, len(data.train), len(data.validation), data.labels.names, data.text_column, data.label_column,
+        data.description,
+        len(data.train),
+        len(data.validation),
+        data.labels.names,
+        data.text_column,
+        data.label_column,
     )
     transformers.set_seed(training_args.seed)
     model = common.load_model(model_args, data.labels)
@@ -198,22 +207,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_steps = trainer.state.max_steps
         common.write_json(out / "metrics.json", metrics)
         common.write_json(out / "log_history.json", trainer.state.log_history)
-        common.write_json(out / TRAJECTORY, {
-            "lr_scheduler_type": metrics["lr_scheduler_type"],
-            "lr_scheduler_kwargs": training_args.lr_scheduler_kwargs or {},
-            "num_warmup_steps": training_args.get_warmup_steps(max_steps),
-            "num_training_steps": max_steps,
-            "learning_rate": training_args.learning_rate,
-            "num_processes": training_args.world_size,
-            "gradient_accumulation_steps": training_args.gradient_accumulation_steps,
-            "updates": recorder.updates,
-        })
+        common.write_json(
+            out / TRAJECTORY,
+            {
+                "lr_scheduler_type": metrics["lr_scheduler_type"],
+                "lr_scheduler_kwargs": training_args.lr_scheduler_kwargs or {},
+                "num_warmup_steps": training_args.get_warmup_steps(max_steps),
+                "num_training_steps": max_steps,
+                "learning_rate": training_args.learning_rate,
+                "num_processes": training_args.world_size,
+                "gradient_accumulation_steps": training_args.gradient_accumulation_steps,
+                "updates": recorder.updates,
+            },
+        )
         common.plot_lr_schedule(
             recorder.updates, out / "lr_schedule.png", f"{metrics['lr_scheduler_type']}: LR per optimizer update"
         )
         logger.info(
             "done: eval_accuracy %.4f (majority class %.4f), eval_loss %.4f; wrote metrics.json, lr_schedule.png to %s",
-            metrics["eval_accuracy"], metrics["majority_class_accuracy"], metrics["eval_loss"], out,
+            metrics["eval_accuracy"],
+            metrics["majority_class_accuracy"],
+            metrics["eval_loss"],
+            out,
         )
     return 0
 

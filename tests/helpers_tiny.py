@@ -123,8 +123,6 @@ def train_tiny(
     model = tiny_model(args.seed)
     optimizers = (make_optimizer(model) if make_optimizer else None, None)
     recorder = OptimizerRecorder()
-    trainer = Trainer(
-        model=model, args=args, train_dataset=tiny_dataset(), callbacks=[recorder], optimizers=optimizers
-    )
+    trainer = Trainer(model=model, args=args, train_dataset=tiny_dataset(), callbacks=[recorder], optimizers=optimizers)
     trainer.train(resume_from_checkpoint=resume_from_checkpoint)
     return recorder, trainer

@@ -105,8 +105,15 @@ SCHEDULE_CASES = [
         case(name, {"gamma": gamma}, "gamma", text)
         for name in (EXP, STEP, MULTI)
         for gamma, text in [
-            (0, "0"), (0.0, "0.0"), (-0.5, "-0.5"), (1.5, "1.5"), (float("nan"), "nan"), (float("inf"), "inf"),
-            ("0.5", "'0.5'"), ([0.5], "[0.5]"), (True, "True"),
+            (0, "0"),
+            (0.0, "0.0"),
+            (-0.5, "-0.5"),
+            (1.5, "1.5"),
+            (float("nan"), "nan"),
+            (float("inf"), "inf"),
+            ("0.5", "'0.5'"),
+            ([0.5], "[0.5]"),
+            (True, "True"),
         ]
     ],
     case(STEP, {"gamma": None}, "gamma", "None"),
@@ -162,10 +169,20 @@ SCHEDULE_CASES = [
     case(SGDR, {"cycle_decay": 1.5}, "cycle_decay", "1.5"),
     case(SGDR, {"cycle_decay": -0.1}, "cycle_decay", "-0.1"),
     # one_cycle: pct_start outside (0, 1) or too small for the rise
-    *[case(ONE, {"pct_start": p}, "pct_start", text) for p, text in [
-        (0, "0"), (0.0, "0.0"), (1, "1"), (1.0, "1.0"), (-0.1, "-0.1"), (1.5, "1.5"), ("0.3", "'0.3'"),
-        (True, "True"), (float("nan"), "nan"),
-    ]],
+    *[
+        case(ONE, {"pct_start": p}, "pct_start", text)
+        for p, text in [
+            (0, "0"),
+            (0.0, "0.0"),
+            (1, "1"),
+            (1.0, "1.0"),
+            (-0.1, "-0.1"),
+            (1.5, "1.5"),
+            ("0.3", "'0.3'"),
+            (True, "True"),
+            (float("nan"), "nan"),
+        ]
+    ],
     case(ONE, {"pct_start": 0.005}, "pct_start", "0.005"),  # 1 step of rise: torch divides by zero
     case(ONE, {"pct_start": 0.6, "three_phase": True}, "pct_start", "0.6", id="three_phase-pct_start=0.6"),
     case(ONE, {}, "num_warmup_steps", "1", warmup=1, id="warmup-gives-too-small-pct_start"),

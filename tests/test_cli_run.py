@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 # The parser is built when the module is imported, as many example scripts do.
-SCRIPT_PARSER_AT_IMPORT = '''
+SCRIPT_PARSER_AT_IMPORT = """
 import json
 import sys
 
@@ -35,10 +35,10 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 # The parser is built inside main().
-SCRIPT_PARSER_IN_MAIN = '''
+SCRIPT_PARSER_IN_MAIN = """
 import json
 import sys
 
@@ -54,7 +54,7 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
 def console_script() -> str | None:
@@ -77,9 +77,12 @@ def write_script(tmp_path, source) -> Path:
 
 def script_arguments(tmp_path) -> list[str]:
     return [
-        "--output_dir", str(tmp_path / "out"),
-        "--lr_scheduler_type", "one_cycle",
-        "--lr_scheduler_kwargs", '{"pct_start": 0.2, "three_phase": true}',
+        "--output_dir",
+        str(tmp_path / "out"),
+        "--lr_scheduler_type",
+        "one_cycle",
+        "--lr_scheduler_kwargs",
+        '{"pct_start": 0.2, "three_phase": true}',
     ]
 
 
@@ -118,8 +121,14 @@ def test_python_m_runs_unmodified_script(tmp_path):
 
 def test_run_reports_bad_kwargs_by_option_name(tmp_path):
     script = write_script(tmp_path, SCRIPT_PARSER_IN_MAIN)
-    arguments = ["--output_dir", str(tmp_path / "out"), "--lr_scheduler_type", "one_cycle",
-                 "--lr_scheduler_kwargs", '{"pct_strat": 0.2}']
+    arguments = [
+        "--output_dir",
+        str(tmp_path / "out"),
+        "--lr_scheduler_type",
+        "one_cycle",
+        "--lr_scheduler_kwargs",
+        '{"pct_strat": 0.2}',
+    ]
     result = run([sys.executable, "-m", "hf_lrsched", "run", str(script), *arguments], tmp_path)
     assert result.returncode != 0
     assert "lr_scheduler_kwargs: unknown option 'pct_strat'" in result.stderr

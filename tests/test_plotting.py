@@ -96,7 +96,7 @@ def test_overlay_figure_holds_exactly_the_curves(tmp_path):
     lines = _lines_by_label(lr_axis)
     assert sorted(lines) == sorted(c.label for c in curves)
     pure = PURE["warmup_multistep"][1]
-    multistep = lines['warmup_multistep (milestones=[100, 250, 300], gamma=0.2, min_lr_ratio=0.01)']
+    multistep = lines["warmup_multistep (milestones=[100, 250, 300], gamma=0.2, min_lr_ratio=0.01)"]
     np.testing.assert_array_equal(multistep.get_ydata(), [LR * pure(s) for s in range(T)])
     np.testing.assert_array_equal(multistep.get_xdata(), np.arange(T))
     (beta1,) = momentum_axis.get_lines()

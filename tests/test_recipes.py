@@ -34,10 +34,24 @@ UPDATES = 32  # one epoch of 512 examples, 16 per update: enough for the loss to
 def accelerate_args(per_process_batch: int) -> list[str]:
     """One epoch of one_cycle, 16 examples per update: 8 x 2 accumulation, or 4 x 2 x 2 processes."""
     return [
-        "--max_train_samples", "512", "--max_eval_samples", "64", "--max_length", "32",
-        "--per_device_train_batch_size", str(per_process_batch), "--gradient_accumulation_steps", "2",
-        "--max_train_steps", str(UPDATES), "--learning_rate", str(LR), "--lr_scheduler_type", "one_cycle",
-        "--logging_steps", "4",
+        "--max_train_samples",
+        "512",
+        "--max_eval_samples",
+        "64",
+        "--max_length",
+        "32",
+        "--per_device_train_batch_size",
+        str(per_process_batch),
+        "--gradient_accumulation_steps",
+        "2",
+        "--max_train_steps",
+        str(UPDATES),
+        "--learning_rate",
+        str(LR),
+        "--lr_scheduler_type",
+        "one_cycle",
+        "--logging_steps",
+        "4",
     ]
 
 
@@ -78,9 +92,21 @@ def run_recipe(recipe: str, args: list[str], env: dict, *, processes: int = 1, c
     command = [sys.executable, str(RECIPES / f"{recipe}.py"), *args]
     if processes > 1:  # launching with `--cpu` would start ONE process whatever the count; this starts two gloo ranks
         command = [
-            sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
-            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-            "--main_process_port", str(_free_port()), *command[1:],
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            "--multi_gpu",
+            "--num_processes",
+            str(processes),
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            "--main_process_port",
+            str(_free_port()),
+            *command[1:],
         ]
         env = {**env, "ACCELERATE_USE_CPU": "true"}
     result = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
@@ -146,13 +172,14 @@ def test_find_lr_sets_one_cycle_peak_to_the_suggestion(tmp_path, env):
     assert_trajectory(read(out, "lr_trajectory.json")["updates"], [lr for lr, _ in expected], [m for _, m in expected])
 
 
-
-
 @pytest.fixture(scope="module")
 def accelerate_run(tmp_path_factory, env):
     out = tmp_path_factory.mktemp("accelerate_one_process")
-    run_recipe("finetune_accelerate", [*_sst2_args(), *accelerate_args(8), "--checkpointing_steps", "12",
-                                       "--output_dir", str(out)], env)
+    run_recipe(
+        "finetune_accelerate",
+        [*_sst2_args(), *accelerate_args(8), "--checkpointing_steps", "12", "--output_dir", str(out)],
+        env,
+    )
     return out
 
 
@@ -177,8 +204,18 @@ def test_accelerate_recipe_trains_and_follows_one_cycle(accelerate_run):
 @needs_sst2
 @pytest.mark.slow
 def test_accelerate_resume_gives_the_same_run(accelerate_run, tmp_path, env):
-    run_recipe("finetune_accelerate", [*_sst2_args(), *accelerate_args(8), "--output_dir", str(tmp_path),
-                                       "--resume_from_checkpoint", str(accelerate_run / "step_12")], env)
+    run_recipe(
+        "finetune_accelerate",
+        [
+            *_sst2_args(),
+            *accelerate_args(8),
+            "--output_dir",
+            str(tmp_path),
+            "--resume_from_checkpoint",
+            str(accelerate_run / "step_12"),
+        ],
+        env,
+    )
     assert read(tmp_path, "lr_trajectory.json") == read(accelerate_run, "lr_trajectory.json")
     assert read(tmp_path, "log_history.json") == read(accelerate_run, "log_history.json")
     resumed, whole = read(tmp_path, "metrics.json"), read(accelerate_run, "metrics.json")
@@ -190,8 +227,9 @@ def test_accelerate_resume_gives_the_same_run(accelerate_run, tmp_path, env):
 @needs_sst2
 @pytest.mark.slow
 def test_two_processes_follow_the_same_one_cycle(accelerate_run, tmp_path, env):
-    run_recipe("finetune_accelerate", [*_sst2_args(), *accelerate_args(4), "--output_dir", str(tmp_path)], env,
-               processes=2)
+    run_recipe(
+        "finetune_accelerate", [*_sst2_args(), *accelerate_args(4), "--output_dir", str(tmp_path)], env, processes=2
+    )
     metrics = read(tmp_path, "metrics.json")
     assert metrics["num_processes"] == 2 and metrics["total_batch_size"] == 4 * 2 * 2
     two, one = read(tmp_path, "lr_trajectory.json"), read(accelerate_run, "lr_trajectory.json")
@@ -203,10 +241,29 @@ def test_two_processes_follow_the_same_one_cycle(accelerate_run, tmp_path, env):
 @pytest.mark.slow
 def test_two_processes_follow_warmup_exponential(tmp_path, env):
     total, warmup, gamma = 8, 3, 0.8
-    args = [*_sst2_args(), "--max_train_samples", "256", "--max_eval_samples", "16", "--max_length", "32",
-            "--per_device_train_batch_size", "4", "--max_train_steps", str(total), "--learning_rate", str(LR),
-            "--lr_scheduler_type", "warmup_exponential", "--lr_scheduler_kwargs", json.dumps({"gamma": gamma}),
-            "--num_warmup_steps", str(warmup), "--output_dir", str(tmp_path)]
+    args = [
+        *_sst2_args(),
+        "--max_train_samples",
+        "256",
+        "--max_eval_samples",
+        "16",
+        "--max_length",
+        "32",
+        "--per_device_train_batch_size",
+        "4",
+        "--max_train_steps",
+        str(total),
+        "--learning_rate",
+        str(LR),
+        "--lr_scheduler_type",
+        "warmup_exponential",
+        "--lr_scheduler_kwargs",
+        json.dumps({"gamma": gamma}),
+        "--num_warmup_steps",
+        str(warmup),
+        "--output_dir",
+        str(tmp_path),
+    ]
     run_recipe("finetune_accelerate", args, env, processes=2)
     assert read(tmp_path, "metrics.json")["num_processes"] == 2
     updates = read(tmp_path, "lr_trajectory.json")["updates"]
@@ -219,11 +276,36 @@ def test_two_processes_follow_warmup_exponential(tmp_path, env):
 # --------------------------------------------------------------------------------------------------
 
 TRAINER_ARGS = [
-    "--max_train_samples", "512", "--max_eval_samples", "64", "--max_length", "32",
-    "--per_device_train_batch_size", "8", "--gradient_accumulation_steps", "2", "--max_steps", str(UPDATES),
-    "--learning_rate", str(LR), "--lr_scheduler_type", "warmup_exponential",
-    "--lr_scheduler_kwargs", '{"final_lr_ratio": 0.1}', "--warmup_steps", "3", "--logging_steps", "4",
-    "--save_strategy", "steps", "--save_steps", "12", "--disable_tqdm", "true", "--report_to", "none",
+    "--max_train_samples",
+    "512",
+    "--max_eval_samples",
+    "64",
+    "--max_length",
+    "32",
+    "--per_device_train_batch_size",
+    "8",
+    "--gradient_accumulation_steps",
+    "2",
+    "--max_steps",
+    str(UPDATES),
+    "--learning_rate",
+    str(LR),
+    "--lr_scheduler_type",
+    "warmup_exponential",
+    "--lr_scheduler_kwargs",
+    '{"final_lr_ratio": 0.1}',
+    "--warmup_steps",
+    "3",
+    "--logging_steps",
+    "4",
+    "--save_strategy",
+    "steps",
+    "--save_steps",
+    "12",
+    "--disable_tqdm",
+    "true",
+    "--report_to",
+    "none",
 ]
 
 
@@ -250,8 +332,18 @@ def test_trainer_recipe_trains_and_follows_warmup_exponential(trainer_run):
 @needs_sst2
 @pytest.mark.slow
 def test_trainer_resume_gives_the_same_run(trainer_run, tmp_path, env):
-    run_recipe("finetune_trainer", [*_sst2_args(), *TRAINER_ARGS, "--output_dir", str(tmp_path),
-                                    "--resume_from_checkpoint", str(trainer_run / "checkpoint-12")], env)
+    run_recipe(
+        "finetune_trainer",
+        [
+            *_sst2_args(),
+            *TRAINER_ARGS,
+            "--output_dir",
+            str(tmp_path),
+            "--resume_from_checkpoint",
+            str(trainer_run / "checkpoint-12"),
+        ],
+        env,
+    )
     assert read(tmp_path, "lr_trajectory.json") == read(trainer_run, "lr_trajectory.json")
     resumed, whole = read(tmp_path, "metrics.json"), read(trainer_run, "metrics.json")
     assert resumed["eval_loss"] == whole["eval_loss"] and resumed["eval_accuracy"] == whole["eval_accuracy"]
@@ -338,29 +430,60 @@ def _fails_with(recipe, argv, capsys, *fragments):
 def test_bad_data_flags_name_the_flag(recipe, tiny_csv, tmp_path, capsys):
     out = ["--output_dir", str(tmp_path / "out")]
     _fails_with(recipe, ["--train_file", str(tmp_path / "nope.csv"), *out], capsys, "--train_file", "does not exist")
-    _fails_with(recipe, ["--train_file", str(tiny_csv), "--text_column", "review", *out], capsys,
-                "--text_column 'review'", "columns: text, label")
-    _fails_with(recipe, ["--train_file", str(tiny_csv), "--label_column", "stars", *out], capsys,
-                "--label_column 'stars'")
+    _fails_with(
+        recipe,
+        ["--train_file", str(tiny_csv), "--text_column", "review", *out],
+        capsys,
+        "--text_column 'review'",
+        "columns: text, label",
+    )
+    _fails_with(
+        recipe, ["--train_file", str(tiny_csv), "--label_column", "stars", *out], capsys, "--label_column 'stars'"
+    )
     fractional = tmp_path / "scores.csv"
     fractional.write_text("text,label\ngood,0.9\nbad,0.1\nok,0.5\n")
     _fails_with(recipe, ["--train_file", str(fractional), *out], capsys, "--label_column 'label'", "not a class")
-    _fails_with(recipe, ["--train_file", str(tiny_csv), "--model_name_or_path", str(tmp_path / "no_model"), *out],
-                capsys, "--model_name_or_path", "is not a folder")
-    _fails_with(recipe, ["--train_file", str(tiny_csv), "--model_name_or_path", str(tmp_path), *out],
-                capsys, "--model_name_or_path", "has no config.json")
+    _fails_with(
+        recipe,
+        ["--train_file", str(tiny_csv), "--model_name_or_path", str(tmp_path / "no_model"), *out],
+        capsys,
+        "--model_name_or_path",
+        "is not a folder",
+    )
+    _fails_with(
+        recipe,
+        ["--train_file", str(tiny_csv), "--model_name_or_path", str(tmp_path), *out],
+        capsys,
+        "--model_name_or_path",
+        "has no config.json",
+    )
 
 
 @pytest.mark.parametrize("recipe", ["finetune_accelerate", "finetune_trainer"])
 def test_bad_schedule_flags_fail_before_training(recipe, tmp_path, capsys):
     out = ["--output_dir", str(tmp_path / "out")]
-    _fails_with(recipe, ["--lr_scheduler_type", "one_cycle", "--lr_scheduler_kwargs", '{"gama": 1}', *out], capsys,
-                "unknown option 'gama'")
-    _fails_with(recipe, ["--lr_scheduler_type", "warmup_exponential", "--lr_scheduler_kwargs", '{"gamma": 2}', *out],
-                capsys, "--lr_scheduler_kwargs", "gamma", "2")
+    _fails_with(
+        recipe,
+        ["--lr_scheduler_type", "one_cycle", "--lr_scheduler_kwargs", '{"gama": 1}', *out],
+        capsys,
+        "unknown option 'gama'",
+    )
+    _fails_with(
+        recipe,
+        ["--lr_scheduler_type", "warmup_exponential", "--lr_scheduler_kwargs", '{"gamma": 2}', *out],
+        capsys,
+        "--lr_scheduler_kwargs",
+        "gamma",
+        "2",
+    )
     _fails_with(recipe, ["--lr_scheduler_type", "warmup_exp", *out], capsys, "warmup_exp")
-    _fails_with(recipe, ["--resume_from_checkpoint", str(tmp_path / "nope"), *out], capsys,
-                "--resume_from_checkpoint", "is not a folder")
+    _fails_with(
+        recipe,
+        ["--resume_from_checkpoint", str(tmp_path / "nope"), *out],
+        capsys,
+        "--resume_from_checkpoint",
+        "is not a folder",
+    )
 
 
 def test_bad_accelerate_flags(tmp_path, capsys):
@@ -374,10 +497,16 @@ def test_bad_accelerate_flags(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("recipe", "args", "fragment"),
     [
-        ("finetune_accelerate", ["--dataset_name", "nyu-mll/glue", "--dataset_config_name", "sst2"],
-         "--dataset_name 'nyu-mll/glue' could not be loaded: the Hub is offline"),
-        ("finetune_trainer", ["--model_name_or_path", "google-bert/bert-base-uncased"],
-         "--model_name_or_path 'google-bert/bert-base-uncased' could not be loaded"),
+        (
+            "finetune_accelerate",
+            ["--dataset_name", "nyu-mll/glue", "--dataset_config_name", "sst2"],
+            "--dataset_name 'nyu-mll/glue' could not be loaded: the Hub is offline",
+        ),
+        (
+            "finetune_trainer",
+            ["--model_name_or_path", "google-bert/bert-base-uncased"],
+            "--model_name_or_path 'google-bert/bert-base-uncased' could not be loaded",
+        ),
     ],
 )
 def test_hub_names_offline_give_one_line_from_the_command_line(recipe, args, fragment, tmp_path, env):

@@ -78,8 +78,9 @@ CASES = [
 
 @pytest.mark.parametrize("num_processes", [2, 3])
 @pytest.mark.parametrize(("name", "kind", "warmup", "total", "options"), CASES)
-def test_adapted_scheduler_follows_the_schedule_per_update(monkeypatch, num_processes, name, kind, warmup, total,
-                                                          options):
+def test_adapted_scheduler_follows_the_schedule_per_update(
+    monkeypatch, num_processes, name, kind, warmup, total, options
+):
     optimizer = _optimizer(kind)
     scheduler = adapt_scheduler(get_scheduler(name, optimizer, warmup, total, options), num_processes)
     wrapped = _accelerated(scheduler, optimizer, monkeypatch, num_processes)
@@ -144,7 +145,9 @@ def test_steps_per_update_follows_accelerate_rules():
 def test_get_accelerate_scheduler_builds_for_real_updates_and_prepares():
     prepared = []
     accelerator = types.SimpleNamespace(
-        num_processes=2, split_batches=False, step_scheduler_with_optimizer=True,
+        num_processes=2,
+        split_batches=False,
+        step_scheduler_with_optimizer=True,
         prepare=lambda s: prepared.append(s) or s,
     )
     optimizer = _optimizer("adamw")

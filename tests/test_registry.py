@@ -125,8 +125,14 @@ def test_training_arguments_accept_name_and_kwargs(tmp_path, name):
 
 def test_hf_argument_parser_command_line(tmp_path):
     args = parse(
-        ["--output_dir", str(tmp_path), "--lr_scheduler_type", "warmup_exponential",
-         "--lr_scheduler_kwargs", '{"gamma": 0.999}']
+        [
+            "--output_dir",
+            str(tmp_path),
+            "--lr_scheduler_type",
+            "warmup_exponential",
+            "--lr_scheduler_kwargs",
+            '{"gamma": 0.999}',
+        ]
     )
     assert args.lr_scheduler_type is SchedulerType("warmup_exponential")
     assert args.lr_scheduler_kwargs == {"gamma": 0.999}
@@ -286,13 +292,22 @@ def test_transformers_names_keep_their_behaviour(tmp_path):
     args = make_args(tmp_path, lr_scheduler_type="cosine_with_restarts", lr_scheduler_kwargs={"num_cycles": 2})
     assert args.lr_scheduler_kwargs == {"num_cycles": 2}
     parsed = parse(
-        ["--output_dir", str(tmp_path), "--lr_scheduler_type", "cosine_with_restarts",
-         "--lr_scheduler_kwargs", '{"num_cycles": 2}']
+        [
+            "--output_dir",
+            str(tmp_path),
+            "--lr_scheduler_type",
+            "cosine_with_restarts",
+            "--lr_scheduler_kwargs",
+            '{"num_cycles": 2}',
+        ]
     )
     assert parsed.lr_scheduler_kwargs == {"num_cycles": 2}
     # The scheduler is transformers' own, with the option applied.
     built = transformers.get_scheduler(
-        "cosine_with_restarts", adamw(1.0), num_warmup_steps=2, num_training_steps=20,
+        "cosine_with_restarts",
+        adamw(1.0),
+        num_warmup_steps=2,
+        num_training_steps=20,
         scheduler_specific_kwargs=parsed.lr_scheduler_kwargs,
     )
     reference = transformers.get_cosine_with_hard_restarts_schedule_with_warmup(adamw(1.0), 2, 20, num_cycles=2)
@@ -315,7 +330,10 @@ def test_user_schedule_works_by_name_everywhere(tmp_path, user_name):
     )
     assert parsed.lr_scheduler_type is args.lr_scheduler_type
     scheduler = transformers.get_scheduler(
-        user_name, adamw(0.8), num_warmup_steps=0, num_training_steps=10,
+        user_name,
+        adamw(0.8),
+        num_warmup_steps=0,
+        num_training_steps=10,
         scheduler_specific_kwargs=parsed.lr_scheduler_kwargs,
     )
     assert [lr for (lr,) in lr_trajectory(scheduler, 10)] == [0.8 * 0.5 ** (k // 3) for k in range(10)]

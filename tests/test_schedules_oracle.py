@@ -114,9 +114,7 @@ def test_multistep_equals_multistep_lr(make_optimizer, milestones, torch_milesto
 
 def test_seed_example_through_get_scheduler(make_optimizer):
     ours_opt, torch_opt = make_optimizer(lrs=LRS), make_optimizer(lrs=LRS)
-    ours = hf_lrsched.get_scheduler(
-        "warmup_multistep", ours_opt, 0, 200, {"milestones": [60, 120, 160], "gamma": 0.2}
-    )
+    ours = hf_lrsched.get_scheduler("warmup_multistep", ours_opt, 0, 200, {"milestones": [60, 120, 160], "gamma": 0.2})
     theirs = torch_sched.MultiStepLR(torch_opt, milestones=[60, 120, 160], gamma=0.2)
     rows = trajectory(ours, ours_opt, 200)
     assert_trajectories_match(rows, trajectory(theirs, torch_opt, 200))
@@ -173,15 +171,26 @@ def test_one_cycle_equals_one_cycle_lr(make_optimizer, optimizer_name, three_pha
         ({"num_warmup_steps": 0.1}, {"max_lr": list(LRS), "pct_start": 0.1}),
         # one max_lr for all groups, other factors, per-group momentum bounds
         (
-            {"max_lr": 0.4, "pct_start": 0.45, "div_factor": 10.0, "final_div_factor": 100.0,
-             "base_momentum": [0.8, 0.7], "max_momentum": [0.9, 0.99]},
-            {"max_lr": 0.4, "pct_start": 0.45, "div_factor": 10.0, "final_div_factor": 100.0,
-             "base_momentum": [0.8, 0.7], "max_momentum": [0.9, 0.99]},
+            {
+                "max_lr": 0.4,
+                "pct_start": 0.45,
+                "div_factor": 10.0,
+                "final_div_factor": 100.0,
+                "base_momentum": [0.8, 0.7],
+                "max_momentum": [0.9, 0.99],
+            },
+            {
+                "max_lr": 0.4,
+                "pct_start": 0.45,
+                "div_factor": 10.0,
+                "final_div_factor": 100.0,
+                "base_momentum": [0.8, 0.7],
+                "max_momentum": [0.9, 0.99],
+            },
         ),
         (
             {"pct_start": 0.123, "three_phase": True, "base_momentum": 0.5, "max_momentum": 0.6},
-            {"max_lr": list(LRS), "pct_start": 0.123, "three_phase": True, "base_momentum": 0.5,
-             "max_momentum": 0.6},
+            {"max_lr": list(LRS), "pct_start": 0.123, "three_phase": True, "base_momentum": 0.5, "max_momentum": 0.6},
         ),
     ],
 )
@@ -289,17 +298,28 @@ def test_linear_warmup_equals_transformers(make_optimizer, name, warmup):
 # --------------------------------------------------------------------------------------------------
 
 FACTORY_CASES = [
-    (get_exponential_schedule_with_warmup, schedules.exponential_schedule,
-     {"gamma": 0.98, "staircase_steps": 5, "min_lr_ratio": 0.1, "warmup_type": "cosine", "warmup_start_ratio": 0.1}),
-    (get_exponential_schedule_with_warmup, schedules.exponential_schedule,
-     {"final_lr_ratio": 0.05, "warmup_type": "exponential", "warmup_start_ratio": 0.01}),
-    (get_step_schedule_with_warmup, schedules.step_schedule,
-     {"step_size": 0.1, "gamma": 0.5, "min_lr_ratio": 0.2}),
-    (get_multistep_schedule_with_warmup, schedules.multistep_schedule,
-     {"milestones": [60, 120, 160], "gamma": 0.2, "warmup_type": "exponential", "warmup_start_ratio": 0.5}),
+    (
+        get_exponential_schedule_with_warmup,
+        schedules.exponential_schedule,
+        {"gamma": 0.98, "staircase_steps": 5, "min_lr_ratio": 0.1, "warmup_type": "cosine", "warmup_start_ratio": 0.1},
+    ),
+    (
+        get_exponential_schedule_with_warmup,
+        schedules.exponential_schedule,
+        {"final_lr_ratio": 0.05, "warmup_type": "exponential", "warmup_start_ratio": 0.01},
+    ),
+    (get_step_schedule_with_warmup, schedules.step_schedule, {"step_size": 0.1, "gamma": 0.5, "min_lr_ratio": 0.2}),
+    (
+        get_multistep_schedule_with_warmup,
+        schedules.multistep_schedule,
+        {"milestones": [60, 120, 160], "gamma": 0.2, "warmup_type": "exponential", "warmup_start_ratio": 0.5},
+    ),
     (get_multistep_schedule_with_warmup, schedules.multistep_schedule, {}),
-    (get_sgdr_schedule_with_warmup, schedules.sgdr_schedule,
-     {"cycle_steps": 20, "cycle_mult": 2, "cycle_decay": 0.7, "min_lr_ratio": 0.05}),
+    (
+        get_sgdr_schedule_with_warmup,
+        schedules.sgdr_schedule,
+        {"cycle_steps": 20, "cycle_mult": 2, "cycle_decay": 0.7, "min_lr_ratio": 0.05},
+    ),
 ]
 
 
@@ -320,8 +340,15 @@ def test_one_cycle_factory_is_builders(make_optimizer, optimizer_name):
     opt = make_optimizer(cls, lrs=LRS, **kwargs)
     common = {"pct_start": 0.3, "anneal_strategy": "linear", "three_phase": True}
     sched = get_one_cycle_schedule(
-        opt, 0, total, div_factor=5.0, final_div_factor=50.0, min_lr_ratio=0.001,
-        base_momentum=[0.8, 0.7], max_momentum=0.9, **common,
+        opt,
+        0,
+        total,
+        div_factor=5.0,
+        final_div_factor=50.0,
+        min_lr_ratio=0.001,
+        base_momentum=[0.8, 0.7],
+        max_momentum=0.9,
+        **common,
     )
     lr_mult = schedules.one_cycle_schedule(total, div_factor=5.0, final_div_factor=50.0, min_lr_ratio=0.001, **common)
     momenta = [

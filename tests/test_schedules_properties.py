@@ -175,8 +175,10 @@ def test_decays_are_monotone_and_between_floor_and_peak(case):
         assert math.isclose(schedule(total), expected, rel_tol=1e-9)
     if kind == "multistep" and options["milestones"]:
         for i, milestone in enumerate(options["milestones"]):
-            assert schedule(milestone - 1) > schedule(milestone) or schedule(milestone - 1) == floor or (
-                options["gamma"] == 1.0
+            assert (
+                schedule(milestone - 1) > schedule(milestone)
+                or schedule(milestone - 1) == floor
+                or (options["gamma"] == 1.0)
             )
             assert math.isclose(schedule(milestone), max(options["gamma"] ** (i + 1), floor), rel_tol=1e-12)
 
@@ -192,8 +194,19 @@ def sgdr_cycles(warmup: int, stop: int, cycle_steps: int, cycle_mult: int):
 @SETTINGS
 @given(sgdr_case())
 # A decayed cycle peak below the floor: the floor wins.
-@example(("sgdr", {"num_warmup_steps": 3, "num_training_steps": 40, "cycle_steps": 5, "cycle_mult": 1,
-                   "cycle_decay": 0.5, **dict(SHORT_RUN, min_lr_ratio=0.3)}))
+@example(
+    (
+        "sgdr",
+        {
+            "num_warmup_steps": 3,
+            "num_training_steps": 40,
+            "cycle_steps": 5,
+            "cycle_mult": 1,
+            "cycle_decay": 0.5,
+            **dict(SHORT_RUN, min_lr_ratio=0.3),
+        },
+    )
+)
 def test_sgdr_anneals_within_each_cycle_between_floor_and_cycle_peak(case):
     _, options = case
     schedule = build(case)
@@ -239,9 +252,17 @@ def one_cycle_case(draw) -> dict:
 @SETTINGS
 @given(one_cycle_case(), st.floats(0.0, 0.99), st.floats(0.0, 0.99))
 @example(
-    options={"num_training_steps": 6, "pct_start": 0.25, "anneal_strategy": "linear", "three_phase": True,
-             "div_factor": 19.0, "final_div_factor": 1.0, "min_lr_ratio": 0.0},
-    momentum_a=0.0, momentum_b=0.0,
+    options={
+        "num_training_steps": 6,
+        "pct_start": 0.25,
+        "anneal_strategy": "linear",
+        "three_phase": True,
+        "div_factor": 19.0,
+        "final_div_factor": 1.0,
+        "min_lr_ratio": 0.0,
+    },
+    momentum_a=0.0,
+    momentum_b=0.0,
 )
 def test_one_cycle_rises_then_falls_and_momentum_mirrors_it(options, momentum_a, momentum_b):
     total, floor = options["num_training_steps"], options["min_lr_ratio"]

@@ -37,8 +37,19 @@ CASES = [
     ("warmup_multistep", 4, None),
     ("warmup_multistep", 3, {"milestones": [10, 16, 20], "gamma": 0.2}),
     ("one_cycle", 0, None),
-    ("one_cycle", 3, {"max_lr": 2e-3, "pct_start": 0.25, "three_phase": True, "anneal_strategy": "linear",
-                      "div_factor": 10.0, "base_momentum": 0.8, "max_momentum": 0.9}),
+    (
+        "one_cycle",
+        3,
+        {
+            "max_lr": 2e-3,
+            "pct_start": 0.25,
+            "three_phase": True,
+            "anneal_strategy": "linear",
+            "div_factor": 10.0,
+            "base_momentum": 0.8,
+            "max_momentum": 0.9,
+        },
+    ),
     ("sgdr", 4, None),
     ("sgdr", 3, {"cycle_steps": 4, "cycle_mult": 2, "cycle_decay": 0.5, "min_lr_ratio": 0.1}),
 ]
@@ -51,7 +62,12 @@ def case_id(case):
 
 
 _ONE_CYCLE_LR_OPTIONS = (
-    "pct_start", "anneal_strategy", "div_factor", "final_div_factor", "three_phase", "min_lr_ratio"
+    "pct_start",
+    "anneal_strategy",
+    "div_factor",
+    "final_div_factor",
+    "three_phase",
+    "min_lr_ratio",
 )
 _ONE_CYCLE_MOMENTUM_OPTIONS = ("pct_start", "anneal_strategy", "three_phase", "base_momentum", "max_momentum")
 
@@ -80,8 +96,13 @@ def test_trainer_lr_and_beta1_follow_the_pure_function(tmp_path, case):
     name, warmup, options = case
     # With options the arguments come from a command line, as `--lr_scheduler_kwargs '{...}'`.
     args = make_args(
-        tmp_path, via_command_line=options is not None, max_steps=TOTAL, learning_rate=1e-3,
-        warmup_steps=warmup, lr_scheduler_type=name, lr_scheduler_kwargs=options or {},
+        tmp_path,
+        via_command_line=options is not None,
+        max_steps=TOTAL,
+        learning_rate=1e-3,
+        warmup_steps=warmup,
+        lr_scheduler_type=name,
+        lr_scheduler_kwargs=options or {},
     )
     recorder, trainer = train_tiny(args)
     assert isinstance(trainer.lr_scheduler, ScheduleLR)
