@@ -165,7 +165,8 @@ def _check_accelerate_files(folder: Path, num_processes: int) -> None:
             value = load(str(folder / name), map_location="cpu")
         except Exception as err:  # torch reports truncation as RuntimeError, OSError or UnpicklingError
             raise _bad(folder, name, f"cannot be read ({_first_line(err)}); the checkpoint is damaged") from None
-        if name.startswith("random_states") and not {"random_state", "torch_manual_seed"} <= set(value):
+        rng_keys = {"random_state", "numpy_random_seed", "torch_manual_seed"}
+        if name.startswith("random_states") and not (isinstance(value, dict) and rng_keys <= set(value)):
             raise _bad(folder, name, "holds no RNG state; the checkpoint is damaged")
 
 

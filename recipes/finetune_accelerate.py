@@ -13,7 +13,9 @@ Several processes (two gloo ranks on a CPU machine; on GPUs drop ``ACCELERATE_US
 The scheduler comes from :func:`hf_lrsched.accelerate.get_accelerate_scheduler`, so the LR at
 optimizer update ``u`` is the schedule at ``u`` whatever ``num_processes`` and
 ``--gradient_accumulation_steps`` are. Writes ``metrics.json``, ``lr_trajectory.json`` (LR and
-momentum used at every update), ``log_history.json`` and ``lr_schedule.png`` to ``--output_dir``.
+momentum used at every update), ``log_history.json`` and ``lr_schedule.png`` to ``--output_dir``,
+and with ``--checkpointing_steps`` complete ``step_N`` checkpoints (``recipes/checkpoints.py``) from
+which ``--resume_from_checkpoint`` goes on, given the same flags.
 """
 
 from __future__ import annotations
