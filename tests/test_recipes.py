@@ -902,3 +902,22 @@ def test_trainer_latest_skips_a_checkpoint_without_its_flags(tiny_data, tiny_tra
         capsys,
         "recipe_flags.json is missing",
     )
+
+
+@pytest.mark.slow
+def test_two_processes_save_complete_checkpoints_and_resume_from_them(tiny_data, tmp_path, env):
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    args = tiny_args(tiny_data)
+    args[args.index("--per_device_train_batch_size") + 1] = "4"  # 8 examples per update, as in one process
+    run_recipe(
+        "finetune_accelerate", [*args, "--checkpointing_steps", "2", "--output_dir", str(whole)], env, processes=2
+    )
+    assert read(whole, "metrics.json")["num_processes"] == 2
+    assert {"random_states_0.pkl", "random_states_1.pkl", "recipe_state.json"} <= {
+        p.name for p in (whole / "step_2").iterdir()
+    }
+    assert sorted(p.name for p in whole.iterdir() if p.is_dir()) == ["step_2", "step_4"]  # no temporary folder
+    resume = ["--output_dir", str(resumed), "--resume_from_checkpoint", str(whole / "step_2")]
+    run_recipe("finetune_accelerate", [*args, *resume], env, processes=2)
+    assert read(resumed, "lr_trajectory.json") == read(whole, "lr_trajectory.json")
+    assert read(resumed, "log_history.json") == read(whole, "log_history.json")
