@@ -146,7 +146,7 @@ def check_arguments(args: TrainArguments) -> ScheduleChoice:
     except ValueError as err:
         raise RecipeError(str(err)) from None
     common.check_schedule(args.lr_scheduler_type, options, warmup, args.max_train_steps)
-    common.check_output_dir(args.output_dir, OUTPUT_FILES)
+    common.check_output_dir(args.output_dir, (*OUTPUT_FILES, "lr_find.png") if args.find_lr else OUTPUT_FILES)
     if args.resume_from_checkpoint == "latest":
         args.resume_from_checkpoint = checkpoints.latest(args.output_dir)
     return ScheduleChoice(args.lr_scheduler_type, options, warmup)

@@ -214,7 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         training_args.warmup_steps,
         training_args.max_steps,
     )
-    common.check_output_dir(training_args.output_dir, OUTPUT_FILES)
+    outputs = (*OUTPUT_FILES, "lr_find.png") if range_test.find_lr else OUTPUT_FILES
+    common.check_output_dir(training_args.output_dir, outputs)
     flags = run_flags(model_args, data_args, training_args)
     if checkpoint:
         check_resume_flags(checkpoint, flags)
