@@ -146,28 +146,49 @@ def read(folder: str) -> dict:
 
 
 def _check_accelerate_files(folder: Path, num_processes: int) -> None:
-    from accelerate.utils import load  # accelerate's own loader: weights_only=True, numpy RNG arrays allowed
+    rng = {"random_state", "numpy_random_seed", "torch_manual_seed"}
+    files = {"model.safetensors": None, "optimizer.bin": None, "scheduler.bin": None}
+    files.update({f"random_states_{rank}.pkl": rng for rank in range(num_processes)})
+    check_files(folder, files)
+
+
+def check_files(folder: str | os.PathLike, files: dict) -> None:
+    """Open each checkpoint file the way it will be loaded, without running code from any of them.
+
+    ``.safetensors`` files through safetensors, ``.json`` as JSON, the rest with accelerate's
+    ``load`` (``torch.load(weights_only=True)`` plus numpy's RNG arrays).
+
+    Args:
+      folder: the checkpoint folder.
+      files: file name -> keys its (dict) content must have, or ``None``.
+
+    Raises:
+      RecipeError: naming the folder and the first file that is missing, truncated or unloadable.
+    """
+    from accelerate.utils import load
     from safetensors import safe_open
 
-    weights = "model.safetensors"
-    try:
-        with safe_open(str(folder / weights), framework="pt") as reader:
-            reader.keys()
-    except FileNotFoundError:
-        raise _bad(folder, weights, "is missing") from None
-    except Exception as err:  # safetensors reports truncation as SafetensorError
-        raise _bad(folder, weights, f"cannot be read ({_first_line(err)}); the checkpoint is damaged") from None
-    rng_files = [f"random_states_{rank}.pkl" for rank in range(num_processes)]
-    for name in ("optimizer.bin", "scheduler.bin", *rng_files):
-        if not (folder / name).is_file():
+    folder = Path(folder)
+    for name, keys in files.items():
+        path = folder / name
+        if not path.is_file():
             raise _bad(folder, name, "is missing")
         try:
-            value = load(str(folder / name), map_location="cpu")
-        except Exception as err:  # torch reports truncation as RuntimeError, OSError or UnpicklingError
+            if name.endswith(".safetensors"):
+                with safe_open(str(path), framework="pt") as reader:  # checks the header covers the file
+                    value = {key: None for key in reader.keys()}
+            elif name.endswith(".json"):
+                value = json.loads(path.read_text())
+            else:
+                value = load(str(path), map_location="cpu")
+        except Exception as err:  # truncation: SafetensorError, RuntimeError, OSError, UnpicklingError...
             raise _bad(folder, name, f"cannot be read ({_first_line(err)}); the checkpoint is damaged") from None
-        rng_keys = {"random_state", "numpy_random_seed", "torch_manual_seed"}
-        if name.startswith("random_states") and not (isinstance(value, dict) and rng_keys <= set(value)):
-            raise _bad(folder, name, "holds no RNG state; the checkpoint is damaged")
+        if keys and not (isinstance(value, dict) and set(keys) <= set(value)):
+            raise _bad(
+                folder,
+                name,
+                f"lacks {sorted(set(keys) - set(value if isinstance(value, dict) else ()))}; the checkpoint is damaged",
+            )
 
 
 def _first_line(err: BaseException) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import checkpoints  # noqa: E402  (the recipes' checkpoint checks, next to this file)
 import common  # noqa: E402  (the recipes' shared module, next to this file)
 import torch  # noqa: E402
 from common import DataArguments, ModelArguments, RecipeError  # noqa: E402
@@ -156,6 +157,22 @@ def check_resume_flags(checkpoint: str, flags: dict) -> None:
     common.check_same_flags(checkpoint, saved, flags)
 
 
+def check_checkpoint_files(checkpoint: str, world_size: int) -> None:
+    """Open every file ``Trainer`` will load from ``checkpoint`` (safely) before it does.
+
+    Trainer only logs at INFO and goes on when an RNG state is missing, and a truncated file would be
+    its traceback: both become one line naming the file.
+    """
+    weights = "model.safetensors" if not (Path(checkpoint) / "pytorch_model.bin").is_file() else "pytorch_model.bin"
+    files = {weights: None, "optimizer.pt": None, "scheduler.pt": None, "trainer_state.json": {"global_step"}}
+    rng = {"python", "numpy", "cpu"}
+    if world_size == 1:
+        files["rng_state.pth"] = rng
+    else:
+        files.update({f"rng_state_{rank}.pth": rng for rank in range(world_size)})
+    checkpoints.check_files(checkpoint, files)
+
+
 def _checkpoint(value: str | None, output_dir: str) -> str | None:
     """``--resume_from_checkpoint``: a folder, or ``latest`` for the newest ``checkpoint-N`` in ``--output_dir``."""
     if not value:
@@ -219,6 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     flags = run_flags(model_args, data_args, training_args)
     if checkpoint:
         check_resume_flags(checkpoint, flags)
+        check_checkpoint_files(checkpoint, training_args.world_size)
 
     tokenizer = common.load_tokenizer(model_args)
     with training_args.main_process_first(desc="tokenize"):

@@ -921,3 +921,17 @@ def test_two_processes_save_complete_checkpoints_and_resume_from_them(tiny_data,
     run_recipe("finetune_accelerate", [*args, *resume], env, processes=2)
     assert read(resumed, "lr_trajectory.json") == read(whole, "lr_trajectory.json")
     assert read(resumed, "log_history.json") == read(whole, "log_history.json")
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "optimizer.pt", "scheduler.pt", "rng_state.pth"])
+def test_trainer_resume_from_a_damaged_checkpoint_names_the_file(name, tiny_data, tiny_trainer_run, tmp_path, capsys):
+    import shutil
+
+    checkpoint = tmp_path / "checkpoint-2"
+    shutil.copytree(tiny_trainer_run[0] / "checkpoint-2", checkpoint)
+    data = (checkpoint / name).read_bytes()
+    (checkpoint / name).write_bytes(data[: len(data) // 2])
+    argv = [*tiny_trainer_args(tiny_data), "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint"]
+    _fails_with("finetune_trainer", [*argv, str(checkpoint)], capsys, str(checkpoint), name, "damaged")
+    (checkpoint / name).unlink()  # Trainer itself would only log at INFO for a missing RNG state
+    _fails_with("finetune_trainer", [*argv, str(checkpoint)], capsys, str(checkpoint), name, "missing")
