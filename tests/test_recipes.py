@@ -935,3 +935,16 @@ def test_trainer_resume_from_a_damaged_checkpoint_names_the_file(name, tiny_data
     _fails_with("finetune_trainer", [*argv, str(checkpoint)], capsys, str(checkpoint), name, "damaged")
     (checkpoint / name).unlink()  # Trainer itself would only log at INFO for a missing RNG state
     _fails_with("finetune_trainer", [*argv, str(checkpoint)], capsys, str(checkpoint), name, "missing")
+
+
+@pytest.mark.parametrize("planted", ["rng_state.pth", "optimizer.pt", "scheduler.pt"])
+def test_trainer_resume_never_executes_a_planted_pickle(planted, tiny_data, tiny_trainer_run, tmp_path, capsys):
+    import shutil
+
+    checkpoint = tmp_path / "checkpoint-2"
+    shutil.copytree(tiny_trainer_run[0] / "checkpoint-2", checkpoint)
+    created = tmp_path / "pwned"
+    torch.save({"x": _CreatesAFile(created)}, checkpoint / planted)
+    argv = [*tiny_trainer_args(tiny_data), "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint"]
+    _fails_with("finetune_trainer", [*argv, str(checkpoint)], capsys, str(checkpoint), planted)
+    assert not created.exists()
