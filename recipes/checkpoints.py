@@ -164,6 +164,17 @@ def check_files(folder: str | os.PathLike, files: dict) -> None:
 
     Raises:
       RecipeError: naming the folder and the first file that is missing, truncated or unloadable.
+
+    Examples:
+      >>> import tempfile, torch
+      >>> folder = Path(tempfile.mkdtemp())
+      >>> torch.save({"cpu": torch.zeros(2)}, folder / "rng.pth")
+      >>> check_files(folder, {"rng.pth": {"cpu"}})
+      >>> _ = (folder / "rng.pth").write_bytes((folder / "rng.pth").read_bytes()[:100])
+      >>> check_files(folder, {"rng.pth": {"cpu"}})
+      Traceback (most recent call last):
+      ...
+      common.RecipeError: --resume_from_checkpoint '...': rng.pth cannot be read (...); the checkpoint is damaged
     """
     from accelerate.utils import load
     from safetensors import safe_open

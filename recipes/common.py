@@ -475,6 +475,16 @@ def check_output_dir(path: str, files: Sequence[str] = ()) -> None:
     Args:
       path: ``--output_dir``.
       files: names the recipe will write in it.
+
+    Examples:
+      >>> import tempfile
+      >>> taken = Path(tempfile.mkdtemp()) / "notes.txt"
+      >>> _ = taken.write_text("")
+      >>> check_output_dir(str(taken))
+      Traceback (most recent call last):
+      ...
+      common.RecipeError: --output_dir '...notes.txt' is an existing file; give a folder (new or existing)
+      >>> check_output_dir(str(taken.parent / "run"), ["metrics.json"])  # created, writable
     """
     folder = Path(path).expanduser()
     if folder.exists() and not folder.is_dir():

@@ -812,7 +812,7 @@ def test_a_save_that_dies_midway_leaves_no_checkpoint(tmp_path):
         checkpoints.latest(str(tmp_path))
 
 
-@pytest.mark.parametrize(("module", "examples"), [("checkpoints", 5), ("common", 2)])
+@pytest.mark.parametrize(("module", "examples"), [("checkpoints", 10), ("common", 6)])
 def test_recipe_doctests(module, examples):
     import doctest
 
