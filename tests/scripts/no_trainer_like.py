@@ -61,6 +61,7 @@ def main():
             if len(lrs) == args.max_train_steps:
                 break
 
+    accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         result = {"num_processes": accelerator.num_processes, "lr_scheduler_type": args.lr_scheduler_type.value}
         with open(args.output, "w") as handle:
