@@ -114,7 +114,19 @@ def _shape_line(function) -> str:
     paragraph = " ".join(line for line in lines if line)
     if not any(re.match(r"\d+\.\s", line) for line in lines[1:]):  # keep an enumerated list whole
         paragraph = paragraph.split(". ", 1)[0].rstrip(".") + "."
-    return paragraph.replace("``", "").replace("**", "")  # plain text, not reST
+    return _plain_text(paragraph)
+
+
+def _plain_text(rest: str) -> str:
+    """reST to plain text: drop ``literal`` quotes and **bold** marks, but not the ``**`` of a formula.
+
+    Examples:
+      >>> _plain_text("Warmup, then ``lr = base_lr * gamma ** (step - W)``, LR **and** momentum.")
+      'Warmup, then lr = base_lr * gamma ** (step - W), LR and momentum.'
+    """
+    parts = rest.split("``")
+    # Even parts are prose (where **x** is bold); odd parts are literals, kept as they are.
+    return "".join(part if i % 2 else re.sub(r"\*\*(\S(?:.*?\S)?)\*\*", r"\1", part) for i, part in enumerate(parts))
 
 
 def _source(name: str, function) -> str:
