@@ -15,7 +15,7 @@ no options to ``get_scheduler``, and multiply the step counts by ``num_processes
   ``hf_lrsched.get_scheduler`` or ``Trainer``); options the script passes win.
 * :func:`one_line_argument_errors`: bad ``lr_scheduler_type`` / ``lr_scheduler_kwargs`` in
   ``TrainingArguments`` is one line, exit 2, not a traceback.
-* :func:`multi_process_warnings`: a scheduler that ``accelerator.prepare`` steps ``num_processes``
+* ``_multi_process_warnings``: a scheduler that ``accelerator.prepare`` steps ``num_processes``
   times per update warns once about each option given in steps, which that convention speeds up.
 """
 
@@ -42,7 +42,6 @@ __all__ = [
     "check_run_options",
     "default_scheduler_options",
     "is_scheduler_argument",
-    "multi_process_warnings",
     "one_line_argument_errors",
     "patched_for_scripts",
     "scheduler_arguments",
@@ -205,7 +204,19 @@ def check_run_options(options: Mapping[str, Any]) -> None:
 
 def check_options_for(name: str, options: Mapping[str, Any]) -> None:
     """The checks that need the schedule but not the run's length: known options, required ones
-    present, and values that are wrong for any length (e.g. ``gamma`` > 1, unsorted milestones)."""
+    present, and values that are wrong for any length (e.g. ``gamma`` > 1, unsorted milestones).
+
+    Args:
+      name: the schedule name.
+      options: its options (``lr_scheduler_kwargs``).
+
+    Examples:
+      >>> check_options_for("warmup_multistep", {"milestones": [0.5, 0.75]})
+      >>> check_options_for("warmup_multistep", {"milestones": [0.75, 0.5]})
+      Traceback (most recent call last):
+      ...
+      ValueError: milestones must be strictly increasing, got [0.75, 0.5] ...
+    """
     check_schedule_options(name, options)
     missing = [key for key in required_schedule_options(name) if key not in options]
     if missing:
@@ -256,7 +267,19 @@ def default_scheduler_options(options: Mapping[str, Any], built: weakref.WeakKey
     """Within the block, schedules built without options get ``options`` (checked as ``get_scheduler`` checks).
 
     Every scheduler built by name is recorded in ``built`` (scheduler -> (name, options used)), for
-    :func:`multi_process_warnings`.
+    the multi-process warning.
+
+    Args:
+      options: the schedule options given to ``hf-lrsched run --lr_scheduler_kwargs``.
+      built: where to record the schedulers built.
+
+    Examples:
+      >>> import torch, transformers
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+      >>> with default_scheduler_options({"gamma": 0.5}, weakref.WeakKeyDictionary()):
+      ...     scheduler = transformers.get_scheduler("warmup_exponential", opt, 0, 10)
+      >>> [scheduler.lr_lambdas[0](step) for step in range(3)]
+      [1.0, 0.5, 0.25]
     """
     originals = compat.scheduler_functions()
     for name, function in originals.items():
@@ -276,7 +299,16 @@ def default_scheduler_options(options: Mapping[str, Any], built: weakref.WeakKey
 
 @contextlib.contextmanager
 def one_line_argument_errors() -> Iterator[None]:
-    """Within the block, the ``TrainingArguments`` check (bad schedule name or options) exits with one line."""
+    """Within the block, the ``TrainingArguments`` check (bad schedule name or options) exits with one line.
+
+    Examples:
+      >>> from transformers import TrainingArguments
+      >>> with one_line_argument_errors():
+      ...     TrainingArguments("out", lr_scheduler_type="sgdr", lr_scheduler_kwargs='{"cycle_steps": 10')
+      Traceback (most recent call last):
+      ...
+      SystemExit: 2
+    """
     check = compat.training_args_check()
     if check is None:
         yield
@@ -343,7 +375,7 @@ def _adapted(scheduler) -> bool:
 
 
 @contextlib.contextmanager
-def multi_process_warnings(built: weakref.WeakKeyDictionary) -> Iterator[None]:
+def _multi_process_warnings(built: weakref.WeakKeyDictionary) -> Iterator[None]:
     """Within the block, ``accelerator.prepare(scheduler)`` with several processes warns once per option in steps."""
     try:
         from accelerate.scheduler import AcceleratedScheduler
@@ -387,7 +419,18 @@ def multi_process_warnings(built: weakref.WeakKeyDictionary) -> Iterator[None]:
 
 @contextlib.contextmanager
 def patched_for_scripts(options: Mapping[str, Any] | None = None) -> Iterator[None]:
-    """Everything ``hf-lrsched run`` changes while the script runs (see the module docstring)."""
+    """Everything ``hf-lrsched run`` changes while the script runs (see the module docstring).
+
+    Args:
+      options: ``hf-lrsched run --lr_scheduler_kwargs``, already parsed (``None``: none).
+
+    Examples:
+      >>> with patched_for_scripts({"cycle_steps": 0.25}):
+      ...     parser = argparse.ArgumentParser()
+      ...     _ = parser.add_argument("--lr_scheduler_type", type=SchedulerType, choices=["linear", "cosine"])
+      ...     parser.parse_args(["--lr_scheduler_type", "sgdr"]).lr_scheduler_type.value
+      'sgdr'
+    """
     options = dict(options or {})
     built: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -403,5 +446,5 @@ def patched_for_scripts(options: Mapping[str, Any] | None = None) -> Iterator[No
         stack.enter_context(scheduler_arguments(check_name))
         stack.enter_context(default_scheduler_options(options, built))
         stack.enter_context(one_line_argument_errors())
-        stack.enter_context(multi_process_warnings(built))
+        stack.enter_context(_multi_process_warnings(built))
         yield

@@ -122,7 +122,11 @@ def test_help_lists_registered_names_and_nothing_else_changes(tmp_path):
 
 
 def test_one_process_follows_the_closed_form_with_run_options(tmp_path):
-    result = run(hf_lrsched_run(*EXPONENTIAL_OPTIONS, *script_arguments(tmp_path, "warmup_exponential")), tmp_path)
+    console = Path(sys.executable).with_name("hf-lrsched")
+    if not console.exists():
+        pytest.skip("the hf-lrsched console script is not installed next to this Python (pip install -e .)")
+    arguments = [*EXPONENTIAL_OPTIONS, *script_arguments(tmp_path, "warmup_exponential")]
+    result = run([str(console), "run", *arguments], tmp_path)
     output = recorded(tmp_path, result)
     assert output["num_processes"] == 1 and output["lr_scheduler_type"] == "warmup_exponential"
     # final_lr_ratio 0.05 (not the default 0.01) shows run's --lr_scheduler_kwargs reached the schedule.
