@@ -58,6 +58,11 @@ def _scheduler_type(value: str, module: str | None = None) -> SchedulerType:
                 f"lr_scheduler_type {value!r} was registered by module {module!r}, which cannot be imported "
                 f"here ({err}); make {module!r} importable (e.g. on PYTHONPATH) or register {value!r} first"
             ) from None
+        if value not in SchedulerType._value2member_map_ and module == "__main__":
+            raise ValueError(
+                f"lr_scheduler_type {value!r} was registered by the script that was run (__main__), which a "
+                "new process cannot import; call register_schedule in an importable module instead"
+            )
         if value not in SchedulerType._value2member_map_:
             raise ValueError(
                 f"lr_scheduler_type {value!r} was registered by module {module!r}, but importing it did not "

@@ -304,6 +304,20 @@ def test_user_registered_name_loads_in_a_fresh_process_by_importing_its_module(t
     assert "lr_scheduler_type 'my_flat' was registered by module 'my_schedules_mod', which cannot be imported" in last
 
 
+def test_name_registered_by_a_script_says_so_in_a_fresh_process(tmp_path):
+    script = tmp_path / "train_script.py"
+    script.write_text(
+        USER_MODULE
+        + "from transformers import TrainingArguments\n"
+        + "torch.save(TrainingArguments('out', lr_scheduler_type='my_flat', report_to=[]), 'training_args.bin')\n"
+    )
+    saved = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert saved.returncode == 0, saved.stderr[-3000:]
+    failed = _fresh_python("import torch; torch.load('training_args.bin', weights_only=False)", tmp_path)
+    assert failed.returncode != 0
+    assert "registered by the script that was run (__main__)" in failed.stderr.strip().splitlines()[-1]
+
+
 # ---------------------------------------------------------------------------------------------
 # Early validation of lr_scheduler_kwargs (when TrainingArguments is built / the CLI is parsed).
 # ---------------------------------------------------------------------------------------------
