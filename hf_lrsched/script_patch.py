@@ -104,7 +104,7 @@ def _extend_choices(action: argparse.Action) -> None:
     if action.choices is None:
         return
     present = [_plain(choice) for choice in action.choices]
-    own = set(compat.transformers_scheduler_names())  # a script that left some of these out meant to
+    own = set(compat.transformers_scheduler_names())  # those a script left out, it left out on purpose
     added = [name for name in compat.known_scheduler_names() if name not in present and name not in own]
     action.choices = [*action.choices, *added]
 
