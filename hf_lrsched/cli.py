@@ -1,7 +1,9 @@
 """The ``hf-lrsched`` command line.
 
-* ``hf-lrsched run SCRIPT [ARGS...]`` runs an unmodified HF training script with this package's
-  schedule names registered, so ``--lr_scheduler_type one_cycle`` passes its ``HfArgumentParser``.
+* ``hf-lrsched run [--lr_scheduler_kwargs JSON] SCRIPT [ARGS...]`` runs an unmodified HF training
+  script with this package's schedule names registered, so ``--lr_scheduler_type one_cycle`` passes
+  its ``HfArgumentParser`` or, in a ``run_*_no_trainer.py`` script, its ``argparse`` choices (see
+  :mod:`hf_lrsched.script_patch`).
 * ``hf-lrsched list`` lists every schedule name, its factory, options and shape.
 * ``hf-lrsched plot NAME [NAME ...]`` draws the LR (and momentum) curves of schedules.
 """
