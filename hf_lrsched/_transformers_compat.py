@@ -7,8 +7,8 @@ up in ``TYPE_TO_SCHEDULER_FUNCTION``. To make a new name work everywhere we ther
 
 1. add a member to ``SchedulerType`` (``_member_map_``, ``_value2member_map_``, ``_member_names_``:
    the tables ``Enum`` itself uses for lookup and iteration, unchanged since Python 3.8), whose
-   pickled form re-imports this package, so a pickled ``TrainingArguments`` (``training_args.bin``)
-   loads in a fresh process;
+   pickled form re-imports this package (and, for a name a user registered, the module that
+   registered it), so a pickled ``TrainingArguments`` (``training_args.bin``) loads in a fresh process;
 2. map it to our factory in ``TYPE_TO_SCHEDULER_FUNCTION`` (``get_scheduler`` passes
    ``num_warmup_steps``, ``num_training_steps`` and ``lr_scheduler_kwargs`` to it);
 3. wrap ``TrainingArguments.__post_init__`` so that ``lr_scheduler_kwargs`` that is not valid JSON,
@@ -22,6 +22,7 @@ up in ``TYPE_TO_SCHEDULER_FUNCTION``. To make a new name work everywhere we ther
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 from collections.abc import Callable
 
@@ -44,21 +45,46 @@ def known_scheduler_names() -> list[str]:
     return [member.value for member in SchedulerType]
 
 
-def _scheduler_type(value: str) -> SchedulerType:
-    # Unpickling target for added members: importing hf_lrsched registers the built-in names.
+def _scheduler_type(value: str, module: str | None = None) -> SchedulerType:
+    # Unpickling target for added members: importing hf_lrsched registers the built-in names, and
+    # importing ``module`` (the one that called register_schedule) registers a user's name.
     import hf_lrsched  # noqa: F401
 
+    if module is not None and value not in SchedulerType._value2member_map_:
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise ValueError(
+                f"lr_scheduler_type {value!r} was registered by module {module!r}, which cannot be imported "
+                f"here ({err}); make {module!r} importable (e.g. on PYTHONPATH) or register {value!r} first"
+            ) from None
+        if value not in SchedulerType._value2member_map_ and module == "__main__":
+            raise ValueError(
+                f"lr_scheduler_type {value!r} was registered by the script that was run (__main__), which a "
+                "new process cannot import; call register_schedule in an importable module instead"
+            )
+        if value not in SchedulerType._value2member_map_:
+            raise ValueError(
+                f"lr_scheduler_type {value!r} was registered by module {module!r}, but importing it did not "
+                f"register {value!r}; call hf_lrsched.register_schedule({value!r}, ...) first"
+            )
     return SchedulerType(value)
 
 
-def _reduce_member(value: str, protocol: int):
-    return _scheduler_type, (value,)
+def _reduce_member(value: str, module: str | None, protocol: int):
+    return _scheduler_type, (value,) if module is None else (value, module)
 
 
-def add_scheduler_type(value: str) -> SchedulerType:
-    """Add ``value`` as a ``SchedulerType`` member (idempotent) and return the member."""
+def add_scheduler_type(value: str, module: str | None = None) -> SchedulerType:
+    """Add ``value`` as a ``SchedulerType`` member (idempotent) and return the member.
+
+    ``module`` is the importable module that registers ``value`` (``None`` for this package's
+    names): unpickling the member in a fresh process imports it.
+    """
     existing = SchedulerType._value2member_map_.get(value)
     if existing is not None:
+        if value not in _OWN_NAMES:
+            existing.__reduce_ex__ = functools.partial(_reduce_member, value, module)
         return existing
     name = value.upper()
     member = str.__new__(SchedulerType, value)
@@ -67,7 +93,7 @@ def add_scheduler_type(value: str) -> SchedulerType:
     member._sort_order_ = len(SchedulerType._member_names_)
     # Pickle looks __reduce_ex__ up on the instance first: this member pickles by a reference to
     # _scheduler_type, whose import brings the registration with it.
-    member.__reduce_ex__ = functools.partial(_reduce_member, value)
+    member.__reduce_ex__ = functools.partial(_reduce_member, value, module)
     SchedulerType._member_map_[name] = member
     SchedulerType._value2member_map_[value] = member
     SchedulerType._member_names_.append(name)
@@ -75,9 +101,12 @@ def add_scheduler_type(value: str) -> SchedulerType:
     return member
 
 
-def set_scheduler_function(value: str, function: Callable) -> None:
-    """Make ``transformers.get_scheduler(value, ...)`` (and so ``Trainer``) call ``function``."""
-    member = add_scheduler_type(value)
+def set_scheduler_function(value: str, function: Callable, module: str | None = None) -> None:
+    """Make ``transformers.get_scheduler(value, ...)`` (and so ``Trainer``) call ``function``.
+
+    ``module``: see :func:`add_scheduler_type`.
+    """
+    member = add_scheduler_type(value, module)
     _optimization.TYPE_TO_SCHEDULER_FUNCTION[member] = function
 
 
@@ -97,6 +126,20 @@ def remove_scheduler_type(value: str) -> None:
     del SchedulerType._member_map_[member._name_]
     SchedulerType._member_names_.remove(member._name_)
     type.__delattr__(SchedulerType, member._name_)
+
+
+def scheduler_functions() -> dict[str, Callable | None]:
+    """Every known name -> the function ``transformers.get_scheduler`` calls for it now."""
+    return {value: get_scheduler_function(value) for value in known_scheduler_names()}
+
+
+def replace_scheduler_function(value: str, function: Callable | None) -> None:
+    """Put ``function`` (or, for ``None``, nothing) behind an existing name, e.g. to undo a temporary wrapper."""
+    member = SchedulerType(value)
+    if function is None:
+        _optimization.TYPE_TO_SCHEDULER_FUNCTION.pop(member, None)
+    else:
+        _optimization.TYPE_TO_SCHEDULER_FUNCTION[member] = function
 
 
 def get_scheduler_function(value: str) -> Callable | None:
@@ -122,6 +165,11 @@ def install_training_args_check(check: Callable[[str, object], None]) -> None:
     __post_init__._hf_lrsched_check = check
     __post_init__._hf_lrsched_original = original
     TrainingArguments.__post_init__ = __post_init__
+
+
+def training_args_check() -> Callable[[str, object], None] | None:
+    """The check :func:`install_training_args_check` installed, or ``None``."""
+    return getattr(TrainingArguments.__post_init__, "_hf_lrsched_check", None)
 
 
 def parse_kwargs_json(text: str, option: str = "lr_scheduler_kwargs") -> dict:

@@ -1,7 +1,9 @@
 """The ``hf-lrsched`` command line.
 
-* ``hf-lrsched run SCRIPT [ARGS...]`` runs an unmodified HF training script with this package's
-  schedule names registered, so ``--lr_scheduler_type one_cycle`` passes its ``HfArgumentParser``.
+* ``hf-lrsched run [--lr_scheduler_kwargs JSON] SCRIPT [ARGS...]`` runs an unmodified HF training
+  script with this package's schedule names registered, so ``--lr_scheduler_type one_cycle`` passes
+  its ``HfArgumentParser`` or, in a ``run_*_no_trainer.py`` script, its ``argparse`` choices (see
+  :mod:`hf_lrsched.script_patch`).
 * ``hf-lrsched list`` lists every schedule name, its factory, options and shape.
 * ``hf-lrsched plot NAME [NAME ...]`` draws the LR (and momentum) curves of schedules.
 """
@@ -17,7 +19,7 @@ import re
 import runpy
 import sys
 
-import hf_lrsched  # noqa: F401  (registers the schedule names)
+import hf_lrsched  # registers the schedule names
 
 from . import _transformers_compat as compat
 from .factories import BUILTIN_FACTORIES
@@ -25,6 +27,19 @@ from .registry import required_schedule_options, schedule_options
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .script_patch import check_run_options, patched_for_scripts
+
+    try:
+        options = compat.parse_kwargs_json(args.lr_scheduler_kwargs) if args.lr_scheduler_kwargs is not None else {}
+        check_run_options(options)
+    except ValueError as err:
+        print(f"hf-lrsched run: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
+    with patched_for_scripts(options):
+        return _run_script(args)
+
+
+def _run_script(args: argparse.Namespace) -> int:
     if args.module:
         # As `python -m MODULE` does: the current folder goes first on sys.path.
         sys.path.insert(0, os.getcwd())
@@ -101,7 +116,19 @@ def _shape_line(function) -> str:
     paragraph = " ".join(line for line in lines if line)
     if not any(re.match(r"\d+\.\s", line) for line in lines[1:]):  # keep an enumerated list whole
         paragraph = paragraph.split(". ", 1)[0].rstrip(".") + "."
-    return paragraph.replace("``", "").replace("**", "")  # plain text, not reST
+    return _plain_text(paragraph)
+
+
+def _plain_text(rest: str) -> str:
+    """reST to plain text: drop ``literal`` quotes and **bold** marks, but not the ``**`` of a formula.
+
+    Examples:
+      >>> _plain_text("Warmup, then ``lr = base_lr * gamma ** (step - W)``, LR **and** momentum.")
+      'Warmup, then lr = base_lr * gamma ** (step - W), LR and momentum.'
+    """
+    parts = rest.split("``")
+    # Even parts are prose (where **x** is bold); odd parts are literals, kept as they are.
+    return "".join(part if i % 2 else re.sub(r"\*\*(\S(?:.*?\S)?)\*\*", r"\1", part) for i, part in enumerate(parts))
 
 
 def _source(name: str, function) -> str:
@@ -331,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hf-lrsched",
         description="Exact learning-rate schedules for HuggingFace Transformers.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {hf_lrsched.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
         "run",
@@ -338,10 +366,19 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Run SCRIPT as `python SCRIPT ARGS...` would, after `import hf_lrsched`, so that "
             "--lr_scheduler_type accepts warmup_exponential, warmup_step, warmup_multistep, "
-            "one_cycle and sgdr."
+            "one_cycle, sgdr and every registered name: for HfArgumentParser scripts and for argparse "
+            "arguments of type SchedulerType or with transformers' scheduler names as choices "
+            "(run_*_no_trainer.py). Options of run go before SCRIPT."
         ),
     )
     run.add_argument("-m", dest="module", action="store_true", help="SCRIPT is a module name (as python -m)")
+    run.add_argument(
+        "--lr_scheduler_kwargs",
+        default=None,
+        metavar="JSON",
+        help="options (a JSON object) for the schedule the script builds when it passes none itself, e.g. "
+        "a run_*_no_trainer.py script; a script's own --lr_scheduler_kwargs wins",
+    )
     run.add_argument("script", metavar="SCRIPT", help="path of the script (or module name with -m)")
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments passed to SCRIPT")
     run.set_defaults(handler=_run)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from transformers import get_scheduler as _transformers_get_scheduler
 
 from . import _transformers_compat as compat
 from .factories import BUILTIN_FACTORIES
+from .option_probe import check_options_early
 
 __all__ = [
     "available_schedules",
@@ -206,7 +208,18 @@ def register_schedule(name: str, factory: Callable[..., Any], *, override: bool 
             return
         raise ValueError(f"{name!r} is a built-in schedule; pass override=True to replace it")
     _REGISTRY[name] = _Entry(factory, builtin=is_builtin)
-    compat.set_scheduler_function(name, _CheckedFactory(name, factory))
+    module = None if name in BUILTIN_FACTORIES else _registering_module(sys._getframe(1))
+    compat.set_scheduler_function(name, _CheckedFactory(name, factory), module)
+
+
+def _registering_module(frame) -> str:
+    # The module whose code called register_schedule: unpickling the name imports it again. A script
+    # run with `python -m pkg.train` is __main__ here but importable as pkg.train.
+    module = frame.f_globals.get("__name__") or "__main__"
+    if module == "__main__":
+        spec = frame.f_globals.get("__spec__")
+        module = getattr(spec, "name", None) or module
+    return module
 
 
 def _check_factory_signature(name: str, factory: Callable[..., Any]) -> None:
@@ -342,6 +355,7 @@ def _check_training_args(name: str, kwargs: Any) -> None:
             return
     if name in _REGISTRY and kwargs:
         check_schedule_options(name, kwargs)
+        check_options_early(_REGISTRY[name].factory, kwargs)  # e.g. unsorted milestones: now, not at trainer.train()
 
 
 _register_builtins()

@@ -152,3 +152,33 @@ def test_run_missing_module_or_script_is_one_clear_line(tmp_path):
         assert result.returncode == 2
         assert result.stderr.strip().count("\n") == 0 and "hf-lrsched run:" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def _one_line_error(result) -> str:
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert result.stderr.strip().count("\n") == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "usage:" not in result.stderr
+    return result.stderr.strip()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        # transformers' own answer is the whole usage text (about 100 lines) with no hint.
+        (["--lr_scheduler_type", "one_cylce"], "unknown lr_scheduler_type 'one_cylce' (did you mean 'one_cycle'?)"),
+        # a traceback through TrainingArguments.__post_init__ without run's one-line errors.
+        (["--lr_scheduler_type", "one_cycle", "--lr_scheduler_kwargs", '{"pct_start": 0.2'], "is not valid JSON"),
+        # would fail only at trainer.train(), after the model has loaded.
+        (
+            ["--lr_scheduler_type", "warmup_multistep", "--lr_scheduler_kwargs", '{"milestones": [0.75, 0.5]}'],
+            "milestones must be strictly increasing",
+        ),
+    ],
+)
+def test_run_reports_bad_schedule_arguments_of_a_trainer_script_in_one_line(tmp_path, arguments, message):
+    script = write_script(tmp_path, SCRIPT_PARSER_IN_MAIN)
+    command = [sys.executable, "-m", "hf_lrsched", "run", str(script), "--output_dir", str(tmp_path / "out")]
+    line = _one_line_error(run([*command, *arguments], tmp_path))
+    assert line.startswith("train.py: error: ") and message in line
+    if "one_cylce" in arguments:
+        assert line.startswith("train.py: error: argument --lr_scheduler_type")

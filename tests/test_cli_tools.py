@@ -215,3 +215,20 @@ def test_console_script_imports_user_schedules_and_fails_cleanly(tmp_path):
     assert failed.returncode == 2
     assert failed.stderr.strip().splitlines() == [failed.stderr.strip()]
     assert "Traceback" not in failed.stderr and "--output" in failed.stderr
+
+
+def test_list_keeps_the_power_in_a_formula_and_drops_bold(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "Warmup, then lr = base_lr * gamma ** (step - num_warmup_steps) (ExponentialLR)." in out
+    assert "gamma  (step" not in out
+    assert "The 1cycle policy for LR and momentum, as torch.optim.lr_scheduler.OneCycleLR." in out  # was **and**
+
+
+def test_version_is_the_installed_distribution_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"hf-lrsched {version('hf-lrsched')}\n"

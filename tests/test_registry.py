@@ -15,6 +15,7 @@ import functools
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -250,6 +251,73 @@ def test_pickled_arguments_load_in_a_fresh_process(tmp_path):
     assert json.loads(result.stdout.splitlines()[-1]) == ["one_cycle", OPTIONS["one_cycle"], "sgdr"]
 
 
+USER_MODULE = """
+import torch
+import hf_lrsched
+
+
+def get_my_flat(optimizer, num_warmup_steps, num_training_steps, level=1.0):
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: level)
+
+
+hf_lrsched.register_schedule("my_flat", get_my_flat)
+"""
+
+
+def _fresh_python(code: str, tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(tmp_path)}
+    command = [sys.executable, "-c", textwrap.dedent(code), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+
+
+def test_user_registered_name_loads_in_a_fresh_process_by_importing_its_module(tmp_path):
+    (tmp_path / "my_schedules_mod.py").write_text(USER_MODULE)
+    saved = _fresh_python(
+        """
+        import sys, torch
+        import my_schedules_mod
+        from transformers import TrainingArguments
+        args = TrainingArguments(sys.argv[1], lr_scheduler_type="my_flat", lr_scheduler_kwargs={"level": 0.5},
+                                 report_to=[], use_cpu=True)
+        torch.save(args, sys.argv[1] + "/training_args.bin")
+        """,
+        tmp_path,
+        str(tmp_path),
+    )
+    assert saved.returncode == 0, saved.stderr[-3000:]
+    load = """
+        import json, sys, torch
+        assert "my_schedules_mod" not in sys.modules
+        args = torch.load(sys.argv[1] + "/training_args.bin", weights_only=False)
+        print(json.dumps([args.lr_scheduler_type.value, args.lr_scheduler_kwargs, "my_schedules_mod" in sys.modules]))
+        """
+    loaded = _fresh_python(load, tmp_path, str(tmp_path))
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    assert json.loads(loaded.stdout.splitlines()[-1]) == ["my_flat", {"level": 0.5}, True]
+
+    # Without the module, the error names it instead of "'my_flat' is not a valid SchedulerType".
+    (tmp_path / "my_schedules_mod.py").unlink()
+    shutil.rmtree(tmp_path / "__pycache__", ignore_errors=True)
+    failed = _fresh_python(load, tmp_path, str(tmp_path))
+    assert failed.returncode != 0
+    last = failed.stderr.strip().splitlines()[-1]
+    assert "lr_scheduler_type 'my_flat' was registered by module 'my_schedules_mod', which cannot be imported" in last
+
+
+def test_name_registered_by_a_script_says_so_in_a_fresh_process(tmp_path):
+    script = tmp_path / "train_script.py"
+    script.write_text(
+        USER_MODULE
+        + "from transformers import TrainingArguments\n"
+        + "torch.save(TrainingArguments('out', lr_scheduler_type='my_flat', report_to=[]), 'training_args.bin')\n"
+    )
+    saved = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert saved.returncode == 0, saved.stderr[-3000:]
+    failed = _fresh_python("import torch; torch.load('training_args.bin', weights_only=False)", tmp_path)
+    assert failed.returncode != 0
+    assert "registered by the script that was run (__main__)" in failed.stderr.strip().splitlines()[-1]
+
+
 # ---------------------------------------------------------------------------------------------
 # Early validation of lr_scheduler_kwargs (when TrainingArguments is built / the CLI is parsed).
 # ---------------------------------------------------------------------------------------------
@@ -275,6 +343,37 @@ def test_bad_kwargs_fail_when_arguments_are_built(tmp_path, text, message):
 def test_bad_kwargs_fail_when_command_line_is_parsed(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
         parse(["--output_dir", str(tmp_path), "--lr_scheduler_type", "warmup_step", "--lr_scheduler_kwargs", text])
+
+
+# Values that are wrong whatever the length of training: caught when the arguments are built, not at train().
+BAD_VALUES = [
+    ("warmup_multistep", {"milestones": [0.75, 0.5]}, r"milestones must be strictly increasing"),
+    ("warmup_multistep", {"milestones": [0.5, 0.5]}, r"milestones must be strictly increasing"),
+    ("warmup_exponential", {"gamma": 1.5}, r"gamma must be in \(0.0, 1.0\], got 1.5"),
+    ("warmup_exponential", {"gamma": 0.9, "final_lr_ratio": 0.1}, r"give gamma or final_lr_ratio, not both"),
+    ("warmup_step", {"step_size": 0}, r"step_size must be >= 1, got 0"),
+    ("sgdr", {"cycle_mult": 0}, r"cycle_mult must be >= 1, got 0"),
+    ("one_cycle", {"pct_start": 1.2}, r"pct_start must be a float in \(0, 1\), got 1.2"),
+    ("one_cycle", {"max_lr": [1e-3, -1.0]}, r"max_lr\[1\] must be in"),
+    ("warmup_step", {"warmup_type": "cubic"}, r"warmup_type must be one of"),
+]
+
+
+@pytest.mark.parametrize(("name", "options", "message"), BAD_VALUES)
+def test_bad_values_fail_when_arguments_are_built(tmp_path, name, options, message):
+    with pytest.raises(ValueError, match=message):
+        make_args(tmp_path, lr_scheduler_type=name, lr_scheduler_kwargs=options)
+    with pytest.raises(ValueError, match=message):
+        parse(
+            ["--output_dir", str(tmp_path), "--lr_scheduler_type", name, "--lr_scheduler_kwargs", json.dumps(options)]
+        )
+
+
+def test_values_that_depend_on_the_length_of_training_wait_for_it(tmp_path):
+    # Absolute milestones may or may not fit the run: only num_training_steps tells, so parsing accepts them.
+    options = {"milestones": [500, 900], "gamma": 0.5}
+    args = make_args(tmp_path, lr_scheduler_type="warmup_multistep", lr_scheduler_kwargs=options)
+    assert args.lr_scheduler_kwargs == options
 
 
 @pytest.mark.parametrize("name", OURS)
