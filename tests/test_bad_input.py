@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+import warnings
 
 import pytest
 import torch
@@ -168,6 +169,20 @@ SCHEDULE_CASES = [
     case(SGDR, {"cycle_decay": 0}, "cycle_decay", "0"),
     case(SGDR, {"cycle_decay": 1.5}, "cycle_decay", "1.5"),
     case(SGDR, {"cycle_decay": -0.1}, "cycle_decay", "-0.1"),
+    # degenerate lengths: a drop or restart that never happens inside training
+    case(STEP, {"step_size": 1000}, "step_size", "1000", total=50),
+    case(STEP, {"step_size": 40}, "step_size", "40", warmup=10, total=50, id="step_size-equals-decay-span"),
+    case(STEP, {"step_size": 0.9}, "step_size", "0.9", warmup=10, total=50, id="step_size-fraction-past-end"),
+    case(EXP, {"staircase_steps": 10**20}, "staircase_steps", "100000000000000000000"),
+    case(EXP, {"staircase_steps": 190}, "staircase_steps", "190", warmup=10, id="staircase-equals-decay-span"),
+    case(SGDR, {"cycle_steps": 1}, "cycle_steps", "1"),
+    case(SGDR, {"cycle_steps": 1e-9}, "cycle_steps", "1e-09", id="cycle_steps-fraction-resolving-to-1"),
+    case(SGDR, {"cycle_steps": 191}, "cycle_steps", "191", warmup=10, id="cycle-longer-than-decay"),
+    # huge ints: a ValueError at construction, never an OverflowError (now or mid-training)
+    case(SGDR, {"cycle_mult": 10**400}, "cycle_mult", "100000"),
+    case(EXP, {"staircase_steps": 10**400}, "staircase_steps", "100000"),
+    case(STEP, {"step_size": 10**400}, "step_size", "100000"),
+    case(MULTI, {"milestones": [10**400]}, "milestones[0]", "100000"),
     # one_cycle: pct_start outside (0, 1) or too small for the rise
     *[
         case(ONE, {"pct_start": p}, "pct_start", text)
@@ -191,6 +206,16 @@ SCHEDULE_CASES = [
     case(ONE, {"div_factor": -25.0}, "div_factor", "-25.0"),
     case(ONE, {"final_div_factor": 0.0}, "final_div_factor", "0.0"),
     case(ONE, {"final_div_factor": "1e4"}, "final_div_factor", "'1e4'"),
+    # below 1 the start would exceed max_lr (or the end the start); tiny ones overflowed to inf/NaN
+    case(ONE, {"div_factor": 5e-324}, "div_factor", "5e-324"),
+    case(ONE, {"div_factor": 0.5}, "div_factor", "0.5"),
+    case(ONE, {"final_div_factor": 1e-320}, "final_div_factor", "1e-320"),
+    case(ONE, {"final_div_factor": 0.1}, "final_div_factor", "0.1"),
+    case(ONE, {"div_factor": JUST_BELOW_ONE}, "div_factor", repr(JUST_BELOW_ONE)),
+    # unhashable per-group momentum used to be a TypeError
+    case(ONE, {"base_momentum": {}}, "base_momentum", "{}"),
+    case(ONE, {"max_momentum": {"a": 1}}, "max_momentum", "{'a': 1}"),
+    case(ONE, {"base_momentum": [[0.8], 0.8]}, "base_momentum[0]", "[0.8]"),
     case(ONE, {"max_lr": [0.1, 0.2, 0.3]}, "max_lr", "[0.1, 0.2, 0.3]"),
     case(ONE, {"max_lr": [0.1]}, "max_lr", "[0.1]"),
     case(ONE, {"max_lr": 0}, "max_lr", "0"),
@@ -223,6 +248,22 @@ def test_sgd_momentum_optimizer_for_one_cycle_rejections(make_optimizer):
         hf_lrsched.get_one_cycle_schedule(sgd(), 0, 100, max_momentum=1.0)
     with pytest.raises(ValueError, match=names("base_momentum", "[0.8, 0.8, 0.8]")):
         hf_lrsched.get_scheduler("one_cycle", sgd(), 0, 100, {"base_momentum": [0.8, 0.8, 0.8]})
+
+
+@pytest.mark.parametrize("name", ALL_SCHEDULES)
+@pytest.mark.parametrize("total, warmup", [(10**400, 0), (2**53 + 1, 0), (200, 10**400)])
+def test_huge_step_counts_are_rejected_at_construction(make_optimizer, name, total, warmup):
+    option = "num_training_steps" if total > 200 else "num_warmup_steps"
+    assert_rejected(make_optimizer, name, warmup, total, {}, rf"{option} must be <= 9007199254740992")
+
+
+def test_sgdr_with_huge_cycle_mult_at_the_limit_runs_to_the_end(make_optimizer):
+    # cycle_mult=2**53 is accepted: the second cycle never ends, and no step overflows (a bigger
+    # cycle_mult crashed at the first restart)
+    sched = hf_lrsched.get_sgdr_schedule_with_warmup(make_optimizer(), 0, 20, cycle_steps=5, cycle_mult=2**53)
+    values = [sched.lr_lambdas[0](step) for step in (0, 5, 19, 10**6)]
+    assert values[:2] == [1.0, 1.0]
+    assert all(0.0 < v <= 1.0 for v in values)
 
 
 @pytest.mark.parametrize("name", ALL_SCHEDULES)
@@ -301,20 +342,30 @@ BOUNDARY_CASES = [
     (EXP, 0, 100, {"gamma": 1.0, "min_lr_ratio": JUST_BELOW_ONE}),
     (EXP, 10, 100, {"gamma": TINY, "min_lr_ratio": JUST_BELOW_ONE}),
     (EXP, 10, 100, {"final_lr_ratio": TINY}),
-    (EXP, 10, 100, {"final_lr_ratio": 1.0, "staircase_steps": 100}),
+    (EXP, 10, 100, {"final_lr_ratio": 1.0, "staircase_steps": 89}),
     (EXP, 99, 100, {"warmup_type": "exponential", "warmup_start_ratio": TINY}),
     (EXP, 50, 100, {"warmup_type": "cosine", "warmup_start_ratio": JUST_BELOW_ONE}),
     (EXP, 0, 1, {}),
     (EXP, 0, 10**12, {}),
     (STEP, 0, 100, {"gamma": 1.0, "step_size": 1}),
     (STEP, 0, 100, {"gamma": TINY, "step_size": 1, "min_lr_ratio": JUST_BELOW_ONE}),
-    (STEP, 99, 100, {"step_size": 100}),
+    (STEP, 98, 100, {"step_size": 1}),
+    (STEP, 99, 100, {}),
+    (STEP, 0, 2, {}),
+    (STEP, 0, 3, {}),
     (STEP, 0, 1, {}),
     (MULTI, 0, 100, {"milestones": [1, 99], "gamma": TINY}),
     (MULTI, 98, 100, {"milestones": [99], "gamma": 1.0}),
     (MULTI, 0, 1, {}),
     (MULTI, 0, 2, {}),
-    (SGDR, 0, 100, {"cycle_steps": 1}),
+    (SGDR, 0, 100, {"cycle_steps": 2}),
+    (SGDR, 0, 100, {"cycle_steps": 100}),
+    (SGDR, 0, 2, {}),
+    (SGDR, 0, 3, {}),
+    (SGDR, 1, 2, {}),
+    (EXP, 0, 2, {}),
+    (EXP, 0, 3, {"staircase_steps": 2}),
+    (MULTI, 0, 3, {}),
     (SGDR, 0, 100, {"cycle_steps": 1, "cycle_mult": 10**6, "cycle_decay": TINY}),
     (SGDR, 10, 100, {"cycle_steps": 3, "cycle_mult": 2, "cycle_decay": TINY, "min_lr_ratio": JUST_BELOW_ONE}),
     (SGDR, 99, 100, {"warmup_type": "exponential", "warmup_start_ratio": JUST_BELOW_ONE}),
@@ -339,7 +390,7 @@ def test_boundary_values_give_finite_lrs(make_optimizer, name, warmup, total, op
         probe = sorted({0, 1, warmup - 1, warmup, warmup + 1, total - 1, total, total + 1, 10 * total + 7} - {-1})
         for step in probe:
             multiplier = sched.lr_lambdas[0](step)
-            assert math.isfinite(multiplier) and multiplier >= 0.0, (step, multiplier)
+            assert math.isfinite(multiplier) and 0.0 <= multiplier <= 1.0, (step, multiplier)
         for _ in range(min(total, 150) + 3):
             values = [g["lr"] for g in opt.param_groups] + [g["momentum"] for g in opt.param_groups]
             assert all(math.isfinite(v) and v >= 0.0 for v in values), values
@@ -358,3 +409,40 @@ def test_required_option_of_transformers_schedule_is_named():
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     with pytest.raises(ValueError, match=r"'warmup_stable_decay' needs num_decay_steps in lr_scheduler_kwargs"):
         hf_lrsched.get_scheduler("warmup_stable_decay", opt, 0, 100)
+
+
+# --------------------------------------------------------------------------------------------------
+# one_cycle on an optimizer whose momentum is off: torch's behaviour, with one warning
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make, option",
+    [
+        (lambda ps: torch.optim.SGD(ps, lr=0.1), "momentum=0"),
+        (lambda ps: torch.optim.RMSprop(ps, lr=0.1), "momentum=0"),
+        (lambda ps: torch.optim.Adam(ps, lr=0.1, betas=(0.0, 0.99)), r"betas\[0\]=0"),
+    ],
+    ids=["sgd", "rmsprop", "adam-beta1-0"],
+)
+def test_one_cycle_warns_once_when_it_turns_momentum_on(make, option):
+    params = [torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))]
+    optimizer = make([{"params": [p]} for p in params])
+    with pytest.warns(UserWarning, match=rf"{option}.*cycle_momentum=False") as caught:
+        hf_lrsched.get_scheduler("one_cycle", optimizer, 0, 100)
+    assert len([w for w in caught if "cycle_momentum=False" in str(w.message)]) == 1  # once, not per group
+    first = optimizer.param_groups[0]
+    assert (first["betas"][0] if "betas" in first else first["momentum"]) == 0.95  # torch's behaviour kept
+    # cycle_momentum=False keeps momentum off, without a warning
+    optimizer = make([{"params": [p]} for p in params])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hf_lrsched.get_scheduler("one_cycle", optimizer, 0, 100, {"cycle_momentum": False})
+    assert all((g["betas"][0] if "betas" in g else g["momentum"]) == 0 for g in optimizer.param_groups)
+
+
+def test_one_cycle_with_momentum_on_does_not_warn(make_optimizer):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hf_lrsched.get_scheduler("one_cycle", make_optimizer(torch.optim.SGD, momentum=0.9), 0, 100)
+        hf_lrsched.get_scheduler("one_cycle", make_optimizer(torch.optim.AdamW), 0, 100)

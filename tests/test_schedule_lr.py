@@ -1,5 +1,6 @@
 """ScheduleLR's fast step path gives exactly what torch's LambdaLR machinery gives."""
 
+import io
 import warnings
 
 import pytest
@@ -54,3 +55,113 @@ def test_order_warning_still_raised():
         warnings.simplefilter("always")
         sched.step()  # before optimizer.step(): torch's warning must survive the fast path
     assert any("optimizer.step()" in str(w.message) for w in caught)
+
+
+# --------------------------------------------------------------------------------------------------
+# Resume identity: a state saved with other options is refused, naming each difference
+# --------------------------------------------------------------------------------------------------
+
+
+def _sgd(momentum=0.9, lr_type=float):
+    params = [torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(2))]
+    groups = [{"params": [p], "lr": lr_type(lr)} for p, lr in zip(params, (0.1, 0.03))]
+    return torch.optim.SGD(groups, lr=0.1, momentum=momentum)
+
+
+def _saved_after(scheduler, optimizer, steps: int) -> dict:
+    for _ in range(steps):
+        optimizer.step()
+        scheduler.step()
+    buffer = io.BytesIO()
+    torch.save(scheduler.state_dict(), buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)  # the identity is plain data
+
+
+def test_state_records_name_and_resolved_options():
+    state = hf_lrsched.get_scheduler("warmup_step", _sgd(), 0.1, 200, {"step_size": 0.25}).state_dict()
+    assert state["schedule_name"] == "warmup_step"
+    assert state["schedule_options"] == {
+        "num_training_steps": 200,
+        "num_warmup_steps": 20,  # fractions resolved to steps
+        "step_size": 50,
+        "gamma": 0.1,
+        "min_lr_ratio": 0.0,
+        "warmup_type": "linear",
+        "warmup_start_ratio": 0.0,
+    }
+
+
+def test_other_options_are_refused_naming_each_difference(monkeypatch):
+    monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
+    opt = _optimizer()
+    saved = _saved_after(hf_lrsched.get_scheduler("one_cycle", opt, 0, 100, {"div_factor": 10.0}), opt, 30)
+    other = hf_lrsched.get_scheduler("one_cycle", _optimizer(), 0, 100, {"max_lr": 0.5, "three_phase": True})
+    with pytest.raises(ValueError) as info:
+        other.load_state_dict(saved)
+    message = str(info.value)
+    for difference in ("div_factor: saved 10.0, now 25.0", "max_lr: saved None, now 0.5", "three_phase: saved False"):
+        assert difference in message, message
+    assert "HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1" in message
+    assert other.last_epoch == 0  # nothing loaded
+    with pytest.raises(ValueError, match=r"schedule: saved 'one_cycle', now 'sgdr'"):
+        hf_lrsched.get_scheduler("sgdr", _optimizer(), 0, 100).load_state_dict(saved)
+
+
+def test_adamw_state_over_sgd_is_refused_not_a_key_error(monkeypatch):
+    monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
+    opt = _optimizer()
+    saved = _saved_after(hf_lrsched.get_scheduler("one_cycle", opt, 0, 100), opt, 10)
+    sgd = _sgd()
+    with pytest.raises(ValueError, match=r"momentum_key: saved 'betas', now 'momentum'"):
+        hf_lrsched.get_scheduler("one_cycle", sgd, 0, 100).load_state_dict(saved)
+    # An 0.1.0 state (no name or options) has the momentum key too: refused just the same.
+    old = {k: v for k, v in saved.items() if k not in ("schedule_name", "schedule_options")}
+    with pytest.raises(ValueError, match=r"momentum_key: saved 'betas', now 'momentum'"):
+        hf_lrsched.get_scheduler("one_cycle", _sgd(), 0, 100).load_state_dict(old)
+
+
+def test_allowed_change_continues_from_the_saved_step_with_the_new_schedule(monkeypatch):
+    monkeypatch.setenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", "1")
+    opt = _optimizer()
+    saved = _saved_after(hf_lrsched.get_scheduler("one_cycle", opt, 0, 100, {"pct_start": 0.5}), opt, 49)
+    new_opt = _sgd()
+    new = hf_lrsched.get_scheduler("one_cycle", new_opt, 0, 100, {"pct_start": 0.5, "max_lr": 0.5})
+    new.load_state_dict(saved)
+    assert new.last_epoch == 49 and new.momentum_key == "momentum"
+    new_opt.step()
+    new.step()  # step 50 = the peak (pct_start * 100 - 1 = 49 ends the rise; 50 is just past it)
+    assert new.base_lrs == [0.5, 0.5]  # the new max_lr, not the saved base LRs
+    assert new_opt.param_groups[0]["lr"] <= 0.5 and new_opt.param_groups[0]["lr"] > 0.49
+    assert 0.85 <= new_opt.param_groups[0]["momentum"] < 0.86  # SGD's momentum key, no KeyError
+
+
+def test_state_without_identity_from_0_1_0_still_loads(monkeypatch):
+    monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
+    opt = _sgd()
+    sched = hf_lrsched.get_scheduler("warmup_step", opt, 0, 100, {"step_size": 10, "gamma": 0.5})
+    saved = _saved_after(sched, opt, 25)
+    old = {k: v for k, v in saved.items() if k not in ("schedule_name", "schedule_options")}
+    new_opt = _sgd()
+    new = hf_lrsched.get_scheduler("warmup_step", new_opt, 0, 100, {"step_size": 10, "gamma": 0.5})
+    new.load_state_dict(old)
+    new_opt.step()
+    new.step()
+    assert new.last_epoch == 26 and new.get_last_lr() == [0.1 * 0.25, 0.03 * 0.25]
+    assert new.schedule_name == "warmup_step"  # the structure stays the current one
+
+
+def test_float_lr_state_keeps_tensor_lrs_tensors(monkeypatch):
+    monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
+    opt = _optimizer()
+    saved = _saved_after(hf_lrsched.get_exponential_schedule_with_warmup(opt, 0, 100, gamma=0.5), opt, 3)
+    tensor_opt = _optimizer(lr_type=torch.tensor)
+    lr_tensors = [g["lr"] for g in tensor_opt.param_groups]
+    sched = hf_lrsched.get_exponential_schedule_with_warmup(tensor_opt, 0, 100, gamma=0.5)
+    sched.load_state_dict(saved)
+    for _ in range(3):
+        tensor_opt.step()
+        sched.step()
+    lrs = [g["lr"] for g in tensor_opt.param_groups]
+    assert all(lr is tensor for lr, tensor in zip(lrs, lr_tensors))  # updated in place, still tensors
+    assert [float(lr) for lr in lrs] == pytest.approx([0.1 * 0.5**6, 0.03 * 0.5**6], rel=1e-6)

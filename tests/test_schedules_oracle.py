@@ -245,6 +245,10 @@ def test_one_cycle_holds_final_value_past_the_end(make_optimizer, anneal_strateg
 @pytest.mark.parametrize("cycle_mult", [1, 2, 3])
 def test_sgdr_equals_cosine_annealing_warm_restarts(make_optimizer, cycle_steps, torch_t0, cycle_mult):
     ours_opt, torch_opt = make_optimizer(lrs=LRS), make_optimizer(lrs=LRS)
+    if cycle_steps == 1 and cycle_mult == 1:  # a restart every step: torch's curve is a constant peak
+        with pytest.raises(ValueError, match="cycle_steps=1 .*never anneal"):
+            get_sgdr_schedule_with_warmup(ours_opt, 0, T, cycle_steps=1, cycle_mult=1)
+        return
     ours = get_sgdr_schedule_with_warmup(ours_opt, 0, T, cycle_steps=cycle_steps, cycle_mult=cycle_mult)
     theirs = torch_sched.CosineAnnealingWarmRestarts(torch_opt, T_0=torch_t0, T_mult=cycle_mult)
     assert_trajectories_match(trajectory(ours, ours_opt, T), trajectory(theirs, torch_opt, T))
