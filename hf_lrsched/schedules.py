@@ -44,6 +44,7 @@ __all__ = [
     "MAX_STEPS",
     "WARMUP_TYPES",
     "Schedule",
+    "check_lengths",
     "check_multipliers",
     "exponential_schedule",
     "multistep_schedule",
@@ -154,6 +155,52 @@ def resolve_length(name: str, value, num_training_steps: int | None, *, minimum:
     )
 
 
+def check_lengths(
+    num_warmup_steps,
+    num_training_steps,
+    *,
+    require_total: bool = True,
+    require_warmup: bool = True,
+    schedule: str = "this schedule",
+) -> tuple[int | None, int | None]:
+    """Check the two lengths every schedule gets (this package's and transformers' own alike).
+
+    ``num_training_steps``: ``None`` (where ``require_total`` is false) or an int in [1, 2**53];
+    ``num_warmup_steps``: ``None``, an int in [0, 2**53] or a fraction in (0, 1) of
+    ``num_training_steps``, resolved to steps; with a total, warmup must end before it. Bools are
+    rejected (``True`` is an int to Python, never a step count).
+
+    Args:
+      num_warmup_steps: warmup steps, a fraction of training, or ``None``.
+      num_training_steps: total optimizer updates, or ``None``.
+      require_total: whether the schedule needs ``num_training_steps``.
+      require_warmup: whether ``num_warmup_steps=None`` is an error.
+      schedule: the schedule's name, for the message when the total is missing.
+
+    Returns:
+      ``(warmup, total)``, resolved (``warmup`` is ``None`` only if given as ``None``).
+
+    Examples:
+      >>> check_lengths(0.1, 200)
+      (20, 200)
+      >>> check_lengths(-1, 200)
+      Traceback (most recent call last):
+      ...
+      ValueError: num_warmup_steps must be >= 0, got -1
+    """
+    if num_training_steps is None:
+        if require_total:
+            raise ValueError(f"num_training_steps is required for {schedule}, got None")
+    else:
+        num_training_steps = check_int("num_training_steps", num_training_steps, minimum=1)
+    if num_warmup_steps is None and not require_warmup:
+        return None, num_training_steps
+    warmup = resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
+    if num_training_steps is not None and warmup >= num_training_steps:
+        raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
+    return warmup, num_training_steps
+
+
 def _check_common(
     num_warmup_steps,
     num_training_steps,
@@ -164,14 +211,7 @@ def _check_common(
     require_total: bool = True,
 ) -> tuple[int, int | None, str, float, float]:
     """Validate the options every schedule shares; returns them resolved."""
-    if num_training_steps is None:
-        if require_total:
-            raise ValueError("num_training_steps is required for this schedule, got None")
-    else:
-        num_training_steps = check_int("num_training_steps", num_training_steps, minimum=1)
-    warmup = resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
-    if num_training_steps is not None and warmup >= num_training_steps:
-        raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
+    warmup, num_training_steps = check_lengths(num_warmup_steps, num_training_steps, require_total=require_total)
     check_choice("warmup_type", warmup_type, WARMUP_TYPES)
     start = check_real("warmup_start_ratio", warmup_start_ratio, 0.0, 1.0, high_open=True)
     if warmup_type == "exponential" and start == 0.0:

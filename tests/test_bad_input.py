@@ -446,3 +446,79 @@ def test_one_cycle_with_momentum_on_does_not_warn(make_optimizer):
         warnings.simplefilter("error")
         hf_lrsched.get_scheduler("one_cycle", make_optimizer(torch.optim.SGD, momentum=0.9), 0, 100)
         hf_lrsched.get_scheduler("one_cycle", make_optimizer(torch.optim.AdamW), 0, 100)
+
+
+# --------------------------------------------------------------------------------------------------
+# transformers' own names through hf_lrsched.get_scheduler / check_schedule: the shared checks, and
+# any failure of their factories as one ValueError naming the schedule and option
+# --------------------------------------------------------------------------------------------------
+
+NEEDS_TOTAL = ["linear", "cosine", "cosine_with_restarts", "polynomial", "cosine_with_min_lr"]
+TOTAL_OPTIONAL = ["constant_with_warmup", "inverse_sqrt"]
+MIN_LR = {"cosine_with_min_lr": {"min_lr_rate": 0.1}}
+
+
+def _one_param_sgd():
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+
+
+def _rejected_everywhere(name, options, warmup, total, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        hf_lrsched.get_scheduler(name, _one_param_sgd(), warmup, total, options)
+    with pytest.raises(ValueError, match=pattern):
+        hf_lrsched.check_schedule(name, options, warmup, total)
+
+
+@pytest.mark.parametrize("name", NEEDS_TOTAL + TOTAL_OPTIONAL)
+@pytest.mark.parametrize(
+    "warmup, total, pattern",
+    [
+        (-1, 100, r"num_warmup_steps must be >= 0, got -1"),
+        (True, 100, r"num_warmup_steps must be an int .*True"),
+        (0, True, r"num_training_steps must be an int, got True"),
+        (0, 0, r"num_training_steps must be >= 1, got 0"),
+        (0, 100.0, r"num_training_steps must be an int, got 100.0"),
+        (0, 10**400, r"num_training_steps must be <= 9007199254740992, got 100000\.\.\."),
+        (10**400, 100, r"num_warmup_steps must be <= 9007199254740992"),
+        (1.5, 100, r"num_warmup_steps must be an int number of steps or a float in \(0, 1\)"),
+    ],
+    ids=["warmup-1", "warmup-True", "total-True", "total-0", "total-float", "total-huge", "warmup-huge", "warmup-1.5"],
+)
+def test_transformers_names_get_the_shared_checks(name, warmup, total, pattern):
+    _rejected_everywhere(name, MIN_LR.get(name, {}), warmup, total, pattern)
+
+
+@pytest.mark.parametrize("name", NEEDS_TOTAL)
+def test_transformers_names_that_need_a_total_check_warmup_against_it(name):
+    options = MIN_LR.get(name, {})
+    _rejected_everywhere(name, options, 100, 100, r"num_warmup_steps=100 must be smaller than num_training_steps=100")
+    _rejected_everywhere(name, options, 0, None, rf"num_training_steps is required for '{name}', got None")
+    # cosine with 0 steps alternated 1, 0, 1, 0; with 1 step it is a valid one-step curve
+    hf_lrsched.check_schedule(name, options, 0, 1)
+    hf_lrsched.check_schedule(name, options, 0.1, 100)
+
+
+@pytest.mark.parametrize(
+    "name, options, fragment",
+    [
+        ("polynomial", {"power": -2}, 'lr_scheduler_kwargs {"power": -2} gives an LR multiplier of 1.306122'),
+        ("polynomial", {"lr_end": 1.0}, "could not be built: ValueError: lr_end (1.0) must be smaller than"),
+        ("cosine", {"num_cycles": "a"}, 'kwargs {"num_cycles": "a"} fails at step 2: ValueError: could not convert'),
+        # fine at step 0 (in warmup), a ZeroDivisionError at the first step after it: caught by the probe
+        ("inverse_sqrt", {"timescale": 0}, 'kwargs {"timescale": 0} fails at step 2: ZeroDivisionError'),
+        ("cosine_with_min_lr", {"min_lr_rate": 2.0}, "gives an LR multiplier of 1."),
+    ],
+)
+def test_third_party_factory_failures_are_one_value_error(name, options, fragment):
+    with pytest.raises(ValueError, match=f"^schedule '{name}' with lr_scheduler_kwargs") as info:
+        hf_lrsched.get_scheduler(name, _one_param_sgd(), 2, 10, options)
+    assert fragment in str(info.value)
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        hf_lrsched.check_schedule(name, options, 2, 10)
+
+
+def test_check_schedule_accepts_what_get_scheduler_builds():
+    for name in [*ALL_SCHEDULES, "linear", "cosine", "constant", "constant_with_warmup", "reduce_lr_on_plateau"]:
+        hf_lrsched.check_schedule(name, None, 2, 20)
+    hf_lrsched.check_schedule("warmup_step", '{"step_size": 5}', 0, 20)
+    _rejected_everywhere("warmup_step", {"step_size": 20}, 0, 20, r"step_size=20 .*would never drop")
