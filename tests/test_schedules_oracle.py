@@ -56,10 +56,20 @@ def assert_trajectories_match(ours, theirs, *, rtol: float = RTOL, atol=0.0) -> 
     for step, (row, ref_row) in enumerate(zip(ours, theirs, strict=True)):
         for col, (value, ref) in enumerate(zip(row, ref_row, strict=True)):
             assert math.isfinite(value), f"step {step} column {col}: {value}"
+            assert math.isfinite(ref), f"step {step} column {col}: torch gives {ref}"  # NaN would compare false
             excess = abs(value - ref) - (rtol * abs(ref) + atols[col])
             if excess > worst[0]:
                 worst = (excess, (step, col, value, ref))
     assert worst[1] is None, "step {}, column {}: ours {!r} vs torch {!r}".format(*worst[1])
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [([[1.0]], [[math.nan]]), ([[1.0]], [[math.inf]]), ([[math.nan]], [[1.0]]), ([[1.0, 1.0]], [[1.0, 1.1]])],
+)
+def test_assert_trajectories_match_fails_on_nan_and_differences(ours, theirs):
+    with pytest.raises(AssertionError):
+        assert_trajectories_match(ours, theirs)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -298,7 +308,9 @@ def test_linear_warmup_equals_transformers(make_optimizer, name, warmup):
 
 
 # --------------------------------------------------------------------------------------------------
-# One definition: factory LR == base LR * the pure builder's multiplier
+# Wiring, not an oracle: factory LR == base LR * the pure builder's multiplier. Both sides come from
+# hf_lrsched, so a wrong formula moves both; what checks the formulas are the torch oracles above
+# (which drive the factories themselves) and the hand-computed tables in test_schedules_tables.py.
 # --------------------------------------------------------------------------------------------------
 
 FACTORY_CASES = [
