@@ -365,3 +365,102 @@ FRACTION_TABLE = [
 @pytest.mark.parametrize("total, fraction, minimum, steps", FRACTION_TABLE)
 def test_fraction_resolution_table(total, fraction, minimum, steps):
     assert schedules.resolve_length("x", fraction, total, minimum=minimum) == steps
+
+
+# --------------------------------------------------------------------------------------------------
+# Extreme but accepted options: every multiplier is finite and in [0, 1]
+# --------------------------------------------------------------------------------------------------
+
+JUST_BELOW_ONE = math.nextafter(1.0, 0.0)
+SMALLEST = 5e-324  # the smallest positive float
+HUGE_FLOAT = 1.7976931348623157e308
+
+
+def extreme(low_values, strategy):
+    """``strategy`` or one of the hand-picked edge values."""
+    return st.one_of(st.sampled_from(low_values), strategy)
+
+
+ratio01 = extreme([0.0, SMALLEST, 1e-300, 0.5, JUST_BELOW_ONE], st.floats(0.0, 1.0, exclude_max=True))
+positive_ratio = extreme([SMALLEST, 1e-300, JUST_BELOW_ONE, 1.0], st.floats(0.0, 1.0, exclude_min=True))
+totals = extreme([2, 3, 4, 10**9 + 7, 10**15, 2**53], st.integers(2, 2**53))
+
+
+@st.composite
+def extreme_case(draw):
+    total = draw(totals)
+    warmup = draw(extreme([0, 1, total - 1], st.integers(0, total - 1)))
+    span = total - warmup
+    warmup_type = draw(st.sampled_from(schedules.WARMUP_TYPES))
+    start = draw(positive_ratio.filter(lambda s: s < 1.0) if warmup_type == "exponential" else ratio01)
+    common = dict(
+        num_warmup_steps=warmup,
+        num_training_steps=total,
+        warmup_type=warmup_type,
+        warmup_start_ratio=start,
+        min_lr_ratio=draw(ratio01),
+    )
+    kind = draw(st.sampled_from(["exponential", "step", "multistep", "sgdr", "one_cycle"]))
+    if kind == "exponential":
+        if draw(st.booleans()):
+            common["gamma"] = draw(positive_ratio)
+        else:
+            common["final_lr_ratio"] = draw(positive_ratio)
+        if span >= 2:
+            common["staircase_steps"] = draw(st.one_of(st.none(), extreme([1, span - 1], st.integers(1, span - 1))))
+    elif kind == "step":
+        common["gamma"] = draw(positive_ratio)
+        if span >= 2:
+            common["step_size"] = draw(st.one_of(st.none(), extreme([1, span - 1], st.integers(1, span - 1))))
+    elif kind == "multistep":
+        common["gamma"] = draw(positive_ratio)
+        if warmup + 1 <= total - 1:
+            picks = draw(st.lists(extreme([warmup + 1, total - 1], st.integers(warmup + 1, total - 1)), max_size=4))
+            common["milestones"] = sorted(set(picks)) or None
+    elif kind == "sgdr":
+        common["cycle_mult"] = mult = draw(extreme([1, 2, 2**53], st.integers(1, 2**53)))
+        shortest = 2 if mult == 1 and span > 1 else 1
+        common["cycle_steps"] = draw(extreme([shortest, span], st.integers(min(shortest, span), span)))
+        common["cycle_decay"] = draw(positive_ratio)
+    else:
+        three_phase = draw(st.booleans())
+        common = dict(
+            num_training_steps=total,
+            pct_start=draw(
+                extreme([JUST_BELOW_ONE, 0.49, 0.5], st.floats(0.0, 1.0, exclude_min=True, exclude_max=True))
+            ),
+            anneal_strategy=draw(st.sampled_from(schedules.ANNEAL_STRATEGIES)),
+            three_phase=three_phase,
+            div_factor=draw(extreme([1.0, HUGE_FLOAT], st.floats(1.0, HUGE_FLOAT))),
+            final_div_factor=draw(extreme([1.0, HUGE_FLOAT], st.floats(1.0, HUGE_FLOAT))),
+            min_lr_ratio=common["min_lr_ratio"],
+        )
+    return kind, common
+
+
+EXTREME_BUILDERS = {**BUILDERS, "one_cycle": schedules.one_cycle_schedule}
+
+
+@settings(max_examples=300, deadline=None)
+@given(extreme_case(), st.lists(st.integers(0, 2**54), max_size=8))
+def test_extreme_accepted_options_give_multipliers_in_unit_interval(case, random_steps):
+    kind, options = case
+    try:
+        schedule = EXTREME_BUILDERS[kind](**options)
+    except ValueError:  # e.g. a one-cycle pct_start too small for its T: rejected, not a bad curve
+        assume(False)
+    total = options["num_training_steps"]
+    warmup = options.get("num_warmup_steps", 0)
+    steps = {0, 1, warmup - 1, warmup, warmup + 1, total // 2, total - 2, total - 1, total, total + 1, 10 * total}
+    for step in sorted(s for s in steps | set(random_steps) if s >= 0):
+        value = schedule(step)
+        assert math.isfinite(value) and 0.0 <= value <= 1.0, (step, value)
+    if kind == "one_cycle":
+        momentum = schedules.one_cycle_momentum_schedule(
+            total,
+            pct_start=options["pct_start"],
+            three_phase=options["three_phase"],
+            base_momentum=0.0,
+            max_momentum=JUST_BELOW_ONE,
+        )
+        assert all(0.0 <= momentum(s) <= 1.0 for s in sorted(steps) if s >= 0)
