@@ -18,9 +18,12 @@ Conventions shared by every builder:
 * ``min_lr_ratio`` is a floor, as a fraction of the base LR, applied after warmup.
 * Every step count is at most ``MAX_STEPS`` (2**53, the largest range of exactly representable
   float steps), so no length overflows the float arithmetic.
-* Every builder guarantees at construction that each multiplier it can return is finite and in
-  [0, 1] (``check_multipliers`` on the closed-form extremes: start, peak, floor, phase ends); an
-  option that would make a length degenerate (a drop or restart that never happens inside
+* Every multiplier a builder can return is finite and in [0, 1], checked at construction on the
+  closed-form extremes, never by evaluating T steps: every value is the peak 1, the warmup start,
+  the floor, a power of a per-step factor in (0, 1], or an interpolation between two of them. The
+  values the user gives are checked to lie in [0, 1] themselves; the derived ones (the per-step
+  ``gamma`` of ``final_lr_ratio``, one-cycle's initial and final values) by ``check_multipliers``.
+  An option that would make a length degenerate (a drop or restart that never happens inside
   training) is a ``ValueError`` saying so.
 """
 
@@ -444,7 +447,7 @@ def exponential_schedule(
     k = 1 if staircase_steps is None else resolve_length("staircase_steps", staircase_steps, total, minimum=1)
     if total is not None and k > 1:
         _check_drops_inside_training("staircase_steps", staircase_steps, k, warmup, total)
-    check_multipliers("warmup_exponential", warmup_start=start, decay_per_step=gamma, floor=floor)
+    check_multipliers("warmup_exponential", decay_per_step=gamma)  # derived from final_lr_ratio
     decay = functools.partial(_exponential_decay, gamma=gamma, staircase_steps=k, min_lr_ratio=floor)
     return _with_warmup(decay, warmup, warmup_type, start)
 
@@ -492,7 +495,6 @@ def step_schedule(
         size = resolve_length("step_size", step_size, total, minimum=1)
         _check_drops_inside_training("step_size", step_size, size, warmup, total)
     gamma = _check_decay_gamma("gamma", gamma)
-    check_multipliers("warmup_step", warmup_start=start, drop=gamma, floor=floor)
     decay = functools.partial(_step_decay, step_size=size, gamma=gamma, min_lr_ratio=floor)
     return _with_warmup(decay, warmup, warmup_type, start)
 
@@ -567,7 +569,6 @@ def multistep_schedule(
                     f"num_training_steps={total}; it would never take effect"
                 )
     gamma = _check_decay_gamma("gamma", gamma)
-    check_multipliers("warmup_multistep", warmup_start=start, drop=gamma, floor=floor)
     relative = tuple(s - warmup for s in steps)
     decay = functools.partial(_multistep_decay, milestones=relative, gamma=gamma, min_lr_ratio=floor)
     return _with_warmup(decay, warmup, warmup_type, start)
@@ -628,7 +629,6 @@ def sgdr_schedule(
     if cycle_steps is not None:
         _check_cycle_length(cycle_steps, cycle, mult, span)
     decay_factor = check_real("cycle_decay", cycle_decay, 0.0, 1.0, low_open=True)
-    check_multipliers("sgdr", warmup_start=start, restart_peak=decay_factor, floor=floor)
     decay = functools.partial(
         _cosine_restarts_decay, cycle_steps=cycle, cycle_mult=mult, cycle_decay=decay_factor, min_lr_ratio=floor
     )
@@ -737,7 +737,7 @@ def one_cycle_schedule(
     floor = check_real("min_lr_ratio", min_lr_ratio, 0.0, 1.0, high_open=True)
     initial = 1.0 / div
     minimum = initial / final_div
-    check_multipliers("one_cycle", initial=initial, final=minimum, floor=floor)
+    check_multipliers("one_cycle", initial=initial, final=minimum)
     points = ((initial, 1.0), (1.0, initial), (initial, minimum)) if three_phase else ((initial, 1.0), (1.0, minimum))
     return functools.partial(
         _one_cycle_value, phases=_one_cycle_phases(end_steps, points), anneal_strategy=anneal_strategy, floor=floor
@@ -778,7 +778,6 @@ def one_cycle_momentum_schedule(
     check_choice("anneal_strategy", anneal_strategy, ANNEAL_STRATEGIES)
     low = check_real("base_momentum", base_momentum, 0.0, 1.0, high_open=True)
     high = check_real("max_momentum", max_momentum, 0.0, 1.0, high_open=True)
-    check_multipliers("one_cycle momentum", base_momentum=low, max_momentum=high)
     points = ((high, low), (low, high), (high, high)) if three_phase else ((high, low), (low, high))
     return functools.partial(
         _one_cycle_value, phases=_one_cycle_phases(end_steps, points), anneal_strategy=anneal_strategy

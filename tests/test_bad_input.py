@@ -25,8 +25,8 @@ TINY = sys.float_info.min * sys.float_info.epsilon  # smallest positive float
 
 
 def names(option: str, value: str) -> str:
-    """Regex: the message mentions ``option`` and then the offending ``value`` (as written)."""
-    return f"{re.escape(option)}.*{re.escape(value)}"
+    """Regex: the message mentions ``option`` (as a whole word) and then the offending ``value``."""
+    return rf"(?<!\w){re.escape(option)}(?!\w).*{re.escape(value)}"
 
 
 def case(name, options, option, value, *, warmup=0, total=200, id=None):

@@ -256,3 +256,35 @@ def test_without_the_fix_step_lr_runs_num_processes_times_too_fast(monkeypatch):
 def test_step_once_per_update_needs_an_accelerated_scheduler():
     with pytest.raises(ValueError, match="AcceleratedScheduler, got StepLR"):
         step_once_per_update(_get_torch_step(_optimizer("sgd"), 0, 12))
+
+
+def test_steps_per_update_defaults_when_the_accelerator_lacks_the_flags():
+    # an object with only num_processes: the scheduler is stepped with the optimizer, batches not split
+    assert scheduler_steps_per_update(types.SimpleNamespace(num_processes=3)) == 3
+
+
+def test_adapted_lr_holds_within_an_update():
+    # between the k scheduler steps of one update the LR stays that of the update (step // k)
+    optimizer = _optimizer("sgd")
+    scheduler = adapt_scheduler(get_scheduler("warmup_exponential", optimizer, 0, 10, {"gamma": 0.5}), 2)
+    seen = []
+    for _ in range(3):
+        optimizer.step()
+        scheduler.step()
+        seen.append(scheduler.get_last_lr()[0])
+        scheduler.step()
+        seen.append(scheduler.get_last_lr()[0])
+    assert seen == [1.0, 0.5, 0.5, 0.25, 0.25, 0.125]
+
+
+def test_adapt_scheduler_messages():
+    with pytest.raises(ValueError, match=r"got StepLR; use step_once_per_update on the prepared scheduler instead$"):
+        adapt_scheduler(torch.optim.lr_scheduler.StepLR(_optimizer("sgd"), 3), 2)
+    optimizer = _optimizer("sgd")
+    used = get_scheduler("warmup_step", optimizer, 0, 10)
+    optimizer.step()
+    used.step()
+    with pytest.raises(ValueError, match=r"^adapt_scheduler must be applied to a fresh scheduler \(last_epoch == 0\)$"):
+        adapt_scheduler(used, 2)
+    with pytest.raises(ValueError, match="AcceleratedScheduler, got SimpleNamespace"):
+        step_once_per_update(types.SimpleNamespace(split_batches=False))  # has the flag but wraps nothing

@@ -165,3 +165,61 @@ def test_float_lr_state_keeps_tensor_lrs_tensors(monkeypatch):
     lrs = [g["lr"] for g in tensor_opt.param_groups]
     assert all(lr is tensor for lr, tensor in zip(lrs, lr_tensors))  # updated in place, still tensors
     assert [float(lr) for lr in lrs] == pytest.approx([0.1 * 0.5**6, 0.03 * 0.5**6], rel=1e-6)
+
+
+@pytest.mark.parametrize("value", ["1", "true", "True", "yes", "YES"])
+def test_allow_schedule_change_switch_values(monkeypatch, value):
+    opt = _sgd()
+    saved = _saved_after(hf_lrsched.get_scheduler("warmup_step", opt, 0, 100, {"gamma": 0.5}), opt, 10)
+    monkeypatch.setenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", value)
+    new = hf_lrsched.get_scheduler("warmup_step", _sgd(), 0, 100, {"gamma": 0.2})
+    new.load_state_dict(saved)
+    assert new.last_epoch == 10
+
+
+@pytest.mark.parametrize("value", ["", "0", "no", "false"])
+def test_other_switch_values_keep_the_check(monkeypatch, value):
+    opt = _sgd()
+    saved = _saved_after(hf_lrsched.get_scheduler("warmup_step", opt, 0, 100, {"gamma": 0.5}), opt, 10)
+    monkeypatch.setenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", value)
+    with pytest.raises(ValueError, match="gamma: saved 0.5, now 0.2"):
+        hf_lrsched.get_scheduler("warmup_step", _sgd(), 0, 100, {"gamma": 0.2}).load_state_dict(saved)
+
+
+def test_refusal_message_in_full_and_options_known_on_one_side_only(monkeypatch):
+    monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
+    opt = _sgd()
+    saved = _saved_after(hf_lrsched.get_scheduler("warmup_step", opt, 0, 100, {"gamma": 0.5}), opt, 10)
+    saved["schedule_options"] = {**saved["schedule_options"], "from_a_newer_version": 1}
+    with pytest.raises(ValueError) as info:
+        hf_lrsched.get_scheduler("warmup_step", _sgd(), 0, 100, {"gamma": 0.2}).load_state_dict(saved)
+    assert str(info.value) == (
+        "the scheduler state was saved with another schedule: from_a_newer_version: saved 1, now None; "
+        "gamma: saved 0.5, now 0.2; resume with the schedule it was saved with, or set "
+        "HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1 to continue from the saved step with the new schedule"
+    )
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("warmup_exponential", {"gamma": 0.5}),
+        ("warmup_step", {"step_size": 3, "gamma": 0.5}),
+        ("warmup_multistep", {"milestones": [3, 6], "gamma": 0.5}),
+        ("sgdr", {"cycle_steps": 4}),
+        ("one_cycle", {}),
+    ],
+)
+def test_factories_pass_last_epoch_on(name, options):
+    # a scheduler rebuilt with last_epoch=k (groups hold initial_lr) continues at step k + 1
+    fresh_opt = _sgd()
+    fresh = hf_lrsched.get_scheduler(name, fresh_opt, 0, 20, options)
+    for _ in range(6):
+        fresh_opt.step()
+        fresh.step()
+    opt = _sgd()
+    for group in opt.param_groups:
+        group["initial_lr"] = group["lr"]
+    rebuilt = hf_lrsched.available_schedules()[name](opt, 0, 20, last_epoch=5, **options)
+    assert rebuilt.last_epoch == 6
+    assert rebuilt.get_last_lr() == fresh.get_last_lr()

@@ -154,10 +154,14 @@ def test_one_cycle_floor():
         (lambda: schedules.step_schedule(0, 3), [1.0, 0.1, 0.01]),
         (lambda: schedules.step_schedule(1, 2), [0.0, 1.0]),  # one step after warmup: no room to drop
         (lambda: schedules.step_schedule(1, 11), [0, 1, 1, 1, 1, 0.1, 0.1, 0.1, 0.1, 0.01, 0.01]),
+        (lambda: schedules.step_schedule(3, 12), [0, 1 / 3, 2 / 3, 1, 1, 1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01]),
         # multistep: milestones at W + ceil(span / 2) and W + ceil(3 span / 4), those before T
         (lambda: schedules.multistep_schedule(0, 2), [1.0, 0.1]),
         (lambda: schedules.multistep_schedule(0, 3), [1.0, 1.0, 0.1]),
         (lambda: schedules.multistep_schedule(0, 8), [1, 1, 1, 1, 0.1, 0.1, 0.01, 0.01]),
+        (lambda: schedules.multistep_schedule(2, 10), [0, 0.5, 1, 1, 1, 1, 0.1, 0.1, 0.01, 0.01]),
+        # one step after warmup: both default milestones would fall on step T, so none (also past T)
+        (lambda: schedules.multistep_schedule(1, 2), [0.0, 1.0, 1.0, 1.0]),
         # sgdr: cycle = a quarter of the span, at least 2 (and at most the span)
         (lambda: schedules.sgdr_schedule(0, 2), [1.0, 0.5]),
         (lambda: schedules.sgdr_schedule(0, 3), [1.0, 0.5, 1.0]),
@@ -173,9 +177,12 @@ def test_one_cycle_floor():
         "step-T3",
         "step-W1-T2",
         "step-W1-T11",
+        "step-W3-T12",
         "multi-T2",
         "multi-T3",
         "multi-T8",
+        "multi-W2-T10",
+        "multi-W1-T2",
         "sgdr-T2",
         "sgdr-T3",
         "sgdr-W1-T2",
