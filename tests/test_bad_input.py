@@ -142,10 +142,11 @@ SCHEDULE_CASES = [
     case(MULTI, {"milestones": [120, 60]}, "milestones", "[120, 60]"),
     case(MULTI, {"milestones": [60, 60, 160]}, "milestones", "[60, 60, 160]"),
     case(MULTI, {"milestones": [0.5, 100]}, "milestones", "[0.5, 100]", id="duplicate-after-resolving-fraction"),
-    case(MULTI, {"milestones": [30, 60]}, "milestones[0]", "30", warmup=50),
+    case(MULTI, {"milestones": [30, 60]}, "milestones[0]", "30 (step 30) falls inside warmup", warmup=50),
     case(MULTI, {"milestones": [50, 60]}, "milestones[0]", "50", warmup=50),
+    case(MULTI, {"milestones": [60, 120, 100]}, "milestones[2]", "100 resolves to step 100, not after 120)"),
     case(MULTI, {"milestones": [0.1, 0.5]}, "milestones[0]", "0.1", warmup=50, id="fraction-inside-warmup"),
-    case(MULTI, {"milestones": [0, 60]}, "milestones[0]", "0"),
+    case(MULTI, {"milestones": [0, 60]}, "milestones[0]", "0 (step 0) is the first step, so the base LR is never used"),
     case(MULTI, {"milestones": [60, 200]}, "milestones[1]", "200"),
     case(MULTI, {"milestones": [60, 250]}, "milestones[1]", "250"),
     case(MULTI, {"milestones": [-5, 60]}, "milestones[0]", "-5"),
@@ -175,7 +176,14 @@ SCHEDULE_CASES = [
     case(STEP, {"step_size": 0.9}, "step_size", "0.9", warmup=10, total=50, id="step_size-fraction-past-end"),
     case(EXP, {"staircase_steps": 10**20}, "staircase_steps", "100000000000000000000"),
     case(EXP, {"staircase_steps": 190}, "staircase_steps", "190", warmup=10, id="staircase-equals-decay-span"),
-    case(SGDR, {"cycle_steps": 1}, "cycle_steps", "1"),
+    case(
+        SGDR,
+        {"cycle_steps": 1},
+        "cycle_steps",
+        "1 is 1 step with cycle_mult=1: every step would restart at the peak, so the LR would never anneal "
+        "(a constant curve); use cycle_steps >= 2",
+    ),
+    case(SGDR, {"cycle_steps": 1}, "cycle_steps", "1 is 1 step", total=2, id="cycle_steps=1-of-2-steps"),
     case(SGDR, {"cycle_steps": 1e-9}, "cycle_steps", "1e-09", id="cycle_steps-fraction-resolving-to-1"),
     case(SGDR, {"cycle_steps": 191}, "cycle_steps", "191", warmup=10, id="cycle-longer-than-decay"),
     # huge ints: a ValueError at construction, never an OverflowError (now or mid-training)
@@ -255,6 +263,21 @@ def test_sgd_momentum_optimizer_for_one_cycle_rejections(make_optimizer):
 def test_huge_step_counts_are_rejected_at_construction(make_optimizer, name, total, warmup):
     option = "num_training_steps" if total > 200 else "num_warmup_steps"
     assert_rejected(make_optimizer, name, warmup, total, {}, rf"{option} must be <= 9007199254740992")
+
+
+def test_sgdr_one_step_cycle_is_fine_when_one_step_follows_warmup(make_optimizer):
+    # nothing to anneal in a single step after warmup: cycle_steps=1 is no degenerate choice there
+    sched = hf_lrsched.get_sgdr_schedule_with_warmup(make_optimizer(), 1, 2, cycle_steps=1)
+    assert [sched.lr_lambdas[0](s) for s in (0, 1)] == [0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [(10**29, "100000000000000000000000000000"), (10**30, "100000... (an int of 31 digits)")],
+)
+def test_huge_ints_are_shown_in_full_up_to_30_digits(value, shown):
+    with pytest.raises(ValueError, match=re.escape(f"must be <= 9007199254740992, got {shown}")):
+        hf_lrsched.schedules.check_int("x", value)
 
 
 def test_sgdr_with_huge_cycle_mult_at_the_limit_runs_to_the_end(make_optimizer):
@@ -522,3 +545,91 @@ def test_check_schedule_accepts_what_get_scheduler_builds():
         hf_lrsched.check_schedule(name, None, 2, 20)
     hf_lrsched.check_schedule("warmup_step", '{"step_size": 5}', 0, 20)
     _rejected_everywhere("warmup_step", {"step_size": 20}, 0, 20, r"step_size=20 .*would never drop")
+
+
+# --------------------------------------------------------------------------------------------------
+# one_cycle's factory: per-group options, defaults, messages
+# --------------------------------------------------------------------------------------------------
+
+
+def _two_group_sgd(lr=0.1, momentum=0.9):
+    params = [torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))]
+    return torch.optim.SGD([{"params": [p]} for p in params], lr=lr, momentum=momentum)
+
+
+@pytest.mark.parametrize(
+    "option, value, named",
+    [
+        ("base_momentum", [0.8, 1.0], "base_momentum[1] must be in [0.0, 1.0), got 1.0"),
+        ("base_momentum", [-0.1, 0.8], "base_momentum[0] must be in [0.0, 1.0), got -0.1"),
+        ("max_momentum", [0.9, 1.0], "max_momentum[1] must be in [0.0, 1.0), got 1.0"),
+        ("max_momentum", [-0.1, 0.9], "max_momentum[0] must be in [0.0, 1.0), got -0.1"),
+        ("max_lr", 0, "max_lr must be in (0.0, inf], got 0.0"),
+        ("max_lr", [0.1, 0], "max_lr[1] must be in (0.0, inf], got 0.0"),
+    ],
+)
+def test_one_cycle_per_group_values_are_named_with_their_index(option, value, named):
+    with pytest.raises(ValueError, match="^" + re.escape(named) + "$"):
+        hf_lrsched.get_one_cycle_schedule(_two_group_sgd(), 0, 100, **{option: value})
+
+
+def test_one_cycle_messages_start_with_the_option():
+    opt = _two_group_sgd()
+    with pytest.raises(ValueError, match=r"^num_training_steps is required for one_cycle, got None$"):
+        hf_lrsched.get_one_cycle_schedule(opt, 0)
+    with pytest.raises(ValueError, match=r"^num_warmup_steps=100 must be smaller than num_training_steps=100$"):
+        hf_lrsched.get_one_cycle_schedule(opt, 100, 100)
+    with pytest.raises(ValueError, match=r"^pct_start=0\.005 with num_training_steps=100"):
+        hf_lrsched.get_one_cycle_schedule(opt, 0, 100, pct_start=0.005)
+    with pytest.raises(ValueError, match=r"^div_factor must be in \[1\.0, inf\], got 0\.5$"):
+        hf_lrsched.get_one_cycle_schedule(opt, 0, 100, div_factor=0.5)
+    with pytest.raises(ValueError, match=r"^num_warmup_steps=1 gives pct_start = 1/100 = 0\.01: pct_start"):
+        hf_lrsched.get_one_cycle_schedule(opt, 1, 100)
+
+
+def test_one_cycle_defaults_and_fractional_warmup():
+    opt = _two_group_sgd(lr=0.1)
+    sched = hf_lrsched.get_one_cycle_schedule(opt, num_training_steps=100)  # pct_start 0.3, div 25, final 1e4
+    f = sched.lr_lambdas[0]
+    assert f(0) == pytest.approx(0.04, rel=1e-12)
+    assert f(29) == 1.0 and f(28) < 1.0  # the rise ends at 0.3 * 100 - 1
+    assert f(99) == pytest.approx(4e-6, rel=1e-9)
+    quarter = hf_lrsched.get_one_cycle_schedule(_two_group_sgd(), 0.25, 100).lr_lambdas[0]
+    assert quarter(24) == 1.0 and quarter(23) < 1.0  # warmup 25 steps: pct_start 0.25
+
+
+def test_one_cycle_per_group_momenta_and_max_lr():
+    opt = _two_group_sgd(lr=0.1)
+    for group in opt.param_groups:
+        group["initial_lr"] = 0.1  # as a previous scheduler on this optimizer leaves it
+    sched = hf_lrsched.get_one_cycle_schedule(
+        opt, 0, 100, pct_start=0.25, max_lr=[0.5, 0.2], base_momentum=[0.8, 0.7], max_momentum=[0.9, 0.92]
+    )
+    assert sched.base_lrs == [0.5, 0.2]
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.02, 0.008], rel=1e-12)
+    assert [g["momentum"] for g in opt.param_groups] == [0.9, 0.92]
+    for _ in range(24):
+        opt.step()
+        sched.step()
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 0.2]
+    assert [g["momentum"] for g in opt.param_groups] == [0.8, 0.7]
+
+
+def test_one_cycle_warnings_point_at_the_caller():
+    with pytest.warns(UserWarning) as caught:
+        hf_lrsched.get_one_cycle_schedule(_two_group_sgd(momentum=0.0), 0, 100)
+    (warning,) = caught
+    assert warning.filename == __file__
+    assert str(warning.message) == (
+        "one_cycle: SGD has momentum=0, and one_cycle cycles it between max_momentum and base_momentum "
+        "(0.95 -> 0.85 -> 0.95 by default), as torch's OneCycleLR does; pass cycle_momentum=False to keep "
+        "momentum off"
+    )
+    params = [torch.nn.Parameter(torch.zeros(1))]
+    with pytest.warns(UserWarning) as caught:
+        hf_lrsched.get_one_cycle_schedule(torch.optim.Adagrad(params, lr=0.1), 0, 100)
+    (warning,) = caught
+    assert warning.filename == __file__
+    assert str(warning.message) == (
+        "one_cycle: Adagrad has no momentum or betas; cycling the LR only (pass cycle_momentum=False to silence this)"
+    )

@@ -1,6 +1,7 @@
 """ScheduleLR's fast step path gives exactly what torch's LambdaLR machinery gives."""
 
 import io
+import re
 import warnings
 
 import pytest
@@ -223,3 +224,84 @@ def test_factories_pass_last_epoch_on(name, options):
     rebuilt = hf_lrsched.available_schedules()[name](opt, 0, 20, last_epoch=5, **options)
     assert rebuilt.last_epoch == 6
     assert rebuilt.get_last_lr() == fresh.get_last_lr()
+
+
+COMMON_CHANGES = [("min_lr_ratio", 0.0, 0.1), ("warmup_type", "linear", "cosine"), ("warmup_start_ratio", 0.0, 0.1)]
+IDENTITY_CHANGES = [
+    *[("warmup_exponential", *change) for change in COMMON_CHANGES],
+    ("warmup_exponential", "gamma", 0.9, 0.8),
+    ("warmup_exponential", "final_lr_ratio", 0.1, 0.2),
+    ("warmup_exponential", "staircase_steps", 2, 3),
+    *[("warmup_step", *change) for change in COMMON_CHANGES],
+    ("warmup_step", "step_size", 5, 6),
+    ("warmup_step", "gamma", 0.5, 0.2),
+    *[("warmup_multistep", *change) for change in COMMON_CHANGES],
+    ("warmup_multistep", "milestones", [10], [12]),
+    ("warmup_multistep", "gamma", 0.5, 0.2),
+    *[("sgdr", *change) for change in COMMON_CHANGES],
+    ("sgdr", "cycle_steps", 5, 6),
+    ("sgdr", "cycle_mult", 1, 2),
+    ("sgdr", "cycle_decay", 1.0, 0.5),
+    ("one_cycle", "max_lr", 0.1, 0.5),
+    ("one_cycle", "pct_start", 0.3, 0.4),
+    ("one_cycle", "anneal_strategy", "cos", "linear"),
+    ("one_cycle", "div_factor", 25.0, 10.0),
+    ("one_cycle", "final_div_factor", 1e4, 1e3),
+    ("one_cycle", "three_phase", False, True),
+    ("one_cycle", "cycle_momentum", True, False),
+    ("one_cycle", "base_momentum", 0.85, 0.8),
+    ("one_cycle", "max_momentum", 0.95, 0.9),
+    ("one_cycle", "min_lr_ratio", 0.0, 0.1),
+]
+
+
+@pytest.mark.parametrize("name, option, before, after", IDENTITY_CHANGES)
+def test_each_option_is_part_of_the_identity(monkeypatch, name, option, before, after):
+    monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
+    opt = _sgd()
+    saved = _saved_after(hf_lrsched.get_scheduler(name, opt, 0, 40, {option: before}), opt, 3)
+    with pytest.raises(ValueError, match=re.escape(f"{option}: saved {before!r}, now {after!r}")):
+        hf_lrsched.get_scheduler(name, _sgd(), 0, 40, {option: after}).load_state_dict(saved)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_lengths_are_part_of_the_identity(monkeypatch, name):
+    monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
+    opt = _sgd()
+    saved = _saved_after(hf_lrsched.get_scheduler(name, opt, 4, 40), opt, 3)
+    with pytest.raises(ValueError, match=r"num_warmup_steps: saved 4, now 5"):
+        hf_lrsched.get_scheduler(name, _sgd(), 5, 40).load_state_dict(saved)
+    with pytest.raises(ValueError, match=r"num_training_steps: saved 40, now 48"):
+        hf_lrsched.get_scheduler(name, _sgd(), 4, 48).load_state_dict(saved)
+    # the same options load: the name and identity are those of the factory
+    same = hf_lrsched.get_scheduler(name, _sgd(), 4, 40)
+    same.load_state_dict(saved)
+    assert same.schedule_name == saved["schedule_name"] == name
+
+
+def test_one_cycle_identity_in_full():
+    derived = hf_lrsched.get_scheduler("one_cycle", _sgd(), 0.1, 40).state_dict()["schedule_options"]
+    assert derived == {
+        "num_training_steps": 40,
+        "num_warmup_steps": 4,  # pct_start comes from it: recorded as None
+        "max_lr": None,
+        "pct_start": None,
+        "anneal_strategy": "cos",
+        "div_factor": 25.0,
+        "final_div_factor": 1e4,
+        "three_phase": False,
+        "cycle_momentum": True,
+        "base_momentum": 0.85,
+        "max_momentum": 0.95,
+        "min_lr_ratio": 0.0,
+    }
+    given = hf_lrsched.get_scheduler("one_cycle", _sgd(), 0, 40, {"pct_start": 0.4, "max_lr": (0.5, 0.2)})
+    assert given.state_dict()["schedule_options"]["pct_start"] == 0.4
+    assert given.state_dict()["schedule_options"]["max_lr"] == [0.5, 0.2]  # plain list
+
+
+def test_sgdr_and_multistep_fractions_are_resolved_in_the_identity():
+    sgdr = hf_lrsched.get_scheduler("sgdr", _sgd(), 0, 40, {"cycle_steps": 0.25}).state_dict()["schedule_options"]
+    assert sgdr["cycle_steps"] == 10 and sgdr["cycle_mult"] == 1 and sgdr["cycle_decay"] == 1.0
+    multi = hf_lrsched.get_scheduler("warmup_multistep", _sgd(), 0, 40, {"milestones": [0.5, 30]})
+    assert multi.state_dict()["schedule_options"]["milestones"] == [20, 30]

@@ -73,6 +73,28 @@ def test_exponential_staircase():
     close([f(s) for s in range(2, 12)], [1, 1, 1, 0.125, 0.125, 0.125, 0.015625, 0.015625, 0.015625, 0.001953125])
 
 
+def test_exponential_staircase_of_two_and_of_one():
+    f = schedules.exponential_schedule(0, 10, gamma=0.5, staircase_steps=2)
+    close([f(s) for s in range(6)], [1, 1, 0.25, 0.25, 0.0625, 0.0625])
+    g = schedules.exponential_schedule(0, 10, gamma=0.5, staircase_steps=1)  # same as smooth
+    close([g(s) for s in range(4)], [1, 0.5, 0.25, 0.125])
+
+
+def test_sgdr_default_and_fractional_cycle():
+    # default cycle: ceil(20 / 4) = 5 steps; cycle_steps=0.25 resolves to the same 5 steps of T = 20
+    for f in (schedules.sgdr_schedule(0, 20), schedules.sgdr_schedule(0, 20, cycle_steps=0.25)):
+        close(
+            [f(0), f(1), f(4), f(5), f(19)],
+            [
+                1,
+                (1 + math.cos(math.pi / 5)) / 2,
+                (1 + math.cos(4 * math.pi / 5)) / 2,
+                1,
+                (1 + math.cos(4 * math.pi / 5)) / 2,
+            ],
+        )
+
+
 def test_exponential_final_lr_ratio_and_floor():
     # final_lr_ratio 0.01 over 100 steps: gamma = 0.01 ** (1 / 100); halfway 0.1
     f = schedules.exponential_schedule(0, 100)
