@@ -640,3 +640,19 @@ def test_one_cycle_warnings_point_at_the_caller():
     assert str(warning.message) == (
         "one_cycle: Adagrad has no momentum or betas; cycling the LR only (pass cycle_momentum=False to silence this)"
     )
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"base_momentum": 1.0}, "base_momentum must be in [0.0, 1.0), got 1.0"),
+        ({"base_momentum": -0.1}, "base_momentum must be in [0.0, 1.0), got -0.1"),
+        ({"max_momentum": 1.0}, "max_momentum must be in [0.0, 1.0), got 1.0"),
+        ({"max_momentum": -0.1}, "max_momentum must be in [0.0, 1.0), got -0.1"),
+        ({"anneal_strategy": "cosine"}, "anneal_strategy must be one of ['cos', 'linear'], got 'cosine'"),
+    ],
+)
+def test_the_pure_momentum_builder_checks_its_own_options(options, message):
+    # the public builder is not only reached through get_one_cycle_schedule (which checks first)
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        hf_lrsched.schedules.one_cycle_momentum_schedule(100, **options)

@@ -215,3 +215,12 @@ def test_one_cycle_floor():
 def test_defaults_for_short_runs(build, expected):
     f = build()
     close([f(s) for s in range(len(expected))], expected)
+
+
+def test_one_cycle_momentum_defaults():
+    # 0.95 -> 0.85 while the LR rises (to step 0.3 * 100 - 1 = 29), back to 0.95 by step 99 (two phases)
+    m = schedules.one_cycle_momentum_schedule(100)
+    close([m(0), m(29), m(64), m(99)], [0.95, 0.85, 0.9, 0.95])  # step 64: halfway down the cosine
+    lin = schedules.one_cycle_momentum_schedule(100, anneal_strategy="linear", three_phase=True)
+    # three phases end at 29, 58 and 99: down, back up, then held at max_momentum
+    close([lin(0), lin(29), lin(43.5), lin(58), lin(80)], [0.95, 0.85, 0.9, 0.95, 0.95])
