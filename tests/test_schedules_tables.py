@@ -10,6 +10,7 @@ formula in ``hf_lrsched/schedules.py`` moves one side only, so it fails here.
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -224,3 +225,68 @@ def test_one_cycle_momentum_defaults():
     lin = schedules.one_cycle_momentum_schedule(100, anneal_strategy="linear", three_phase=True)
     # three phases end at 29, 58 and 99: down, back up, then held at max_momentum
     close([lin(0), lin(29), lin(43.5), lin(58), lin(80)], [0.95, 0.85, 0.9, 0.95, 0.95])
+
+
+# --------------------------------------------------------------------------------------------------
+# One cycle by hand (torch's OneCycleLR is the oracle in test_schedules_oracle.py; these tables keep
+# the mutation run fast). Phase ends: rise pct * T - 1, (three-phase: fall 2 pct T - 2), T - 1.
+# --------------------------------------------------------------------------------------------------
+
+
+def test_one_cycle_two_phases_linear():
+    # T = 10, pct 0.5: rise 0 -> 4 from 1/10 to 1, anneal 4 -> 9 to 1/(10 * 100) = 0.001
+    f = schedules.one_cycle_schedule(
+        10, pct_start=0.5, anneal_strategy="linear", div_factor=10.0, final_div_factor=100.0
+    )
+    close([f(s) for s in (0, 2, 4, 6, 9, 12)], [0.1, 0.55, 1.0, 0.6004, 0.001, 0.001])
+
+
+def test_one_cycle_defaults_two_phases_cos():
+    # pct 0.3 (rise to step 2 of T = 10), div 25, final_div 1e4: two phases, cosine
+    f = schedules.one_cycle_schedule(10)
+    end = 0.04 / 1e4
+    close([f(0), f(1), f(2), f(9)], [0.04, 0.52, 1.0, end])
+    close([f(5)], [end + (1 - end) / 2 * (math.cos(math.pi * 3 / 7) + 1)])  # 3 of the 7 annealing steps
+
+
+def test_one_cycle_three_phases_linear():
+    # T = 10, pct 0.3: rise 0 -> 2, fall back to 1/10 by 2 * 3 - 2 = 4, anneal 4 -> 9 to 0.001
+    f = schedules.one_cycle_schedule(
+        10, pct_start=0.3, anneal_strategy="linear", div_factor=10.0, final_div_factor=100.0, three_phase=True
+    )
+    close([f(s) for s in (0, 1, 2, 3, 4, 6, 8, 9)], [0.1, 0.55, 1.0, 0.55, 0.1, 0.0604, 0.0208, 0.001])
+
+
+def test_one_cycle_three_phases_at_the_largest_pct_start():
+    # pct 0.5 with T = 10: the fall ends at 2 * 5 - 2 = 8 = T - 2, one step of final anneal is left
+    f = schedules.one_cycle_schedule(10, pct_start=0.5, three_phase=True, div_factor=10.0, final_div_factor=100.0)
+    close([f(4), f(8), f(9)], [1.0, 0.1, 0.001])
+    with pytest.raises(ValueError, match=r"^pct_start=0\.55 is too large for three_phase=True"):
+        schedules.one_cycle_schedule(10, pct_start=0.55, three_phase=True)  # the fall would end at T - 1
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: schedules.one_cycle_schedule(1), "num_training_steps must be >= 2, got 1"),
+        (lambda: schedules.one_cycle_schedule(100, pct_start=0.0), "pct_start must be a float in (0, 1), got 0.0"),
+        (
+            lambda: schedules.one_cycle_schedule(100, pct_start=0.005),
+            "pct_start=0.005 with num_training_steps=100 leaves 0.5 steps for the rise; it needs more than 1 "
+            "(pct_start > 0.01)",
+        ),
+        (
+            lambda: schedules.exponential_schedule(0),
+            "num_training_steps is required unless gamma is given (final_lr_ratio=0.01 is reached at "
+            "num_training_steps), got num_training_steps=None",
+        ),
+    ],
+)
+def test_builder_messages(call, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        call()
+
+
+def test_exponential_default_warmup_is_none():
+    f = schedules.exponential_schedule(num_training_steps=2)
+    close([f(0), f(1)], [1.0, 0.1])
