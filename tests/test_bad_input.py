@@ -7,6 +7,7 @@ must give finite, non-negative LRs.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -656,3 +657,76 @@ def test_the_pure_momentum_builder_checks_its_own_options(options, message):
     # the public builder is not only reached through get_one_cycle_schedule (which checks first)
     with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
         hf_lrsched.schedules.one_cycle_momentum_schedule(100, **options)
+
+
+# --------------------------------------------------------------------------------------------------
+# The validation helpers of hf_lrsched.schedules, message for message (found by mutation testing)
+# --------------------------------------------------------------------------------------------------
+
+S = hf_lrsched.schedules
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: S.check_int("x", 2.5), "x must be an int, got 2.5 (float)"),
+        (lambda: S.check_real("x", 5.0, high=1.0), "x must be in [-inf, 1.0], got 5.0"),
+        (lambda: S.resolve_length("x", 0.0, 100), "x must be an int number of steps or a float in (0, 1)"),
+        (lambda: S.resolve_length("x", 1.0, 100), "x must be an int number of steps or a float in (0, 1)"),
+        (
+            lambda: S.resolve_length("x", 0.5, None),
+            "x=0.5 is a fraction of training, which needs num_training_steps; give num_training_steps or an int "
+            "number of steps",
+        ),
+        (lambda: S.check_lengths(0, None), "num_training_steps is required for this schedule, got None"),
+        (lambda: S.step_schedule(0, None), "num_training_steps is required for this schedule, got None"),
+        (lambda: S.step_schedule(None, 10), "num_warmup_steps must be an int number of steps or a float in (0, 1)"),
+        (
+            lambda: S.step_schedule(2, 10, warmup_type="exponential"),
+            "warmup_type='exponential' needs warmup_start_ratio > 0 (it multiplies up from it), got "
+            "warmup_start_ratio=0.0",
+        ),
+        (
+            lambda: S.exponential_schedule(0, 2, gamma=0.5, staircase_steps=2),
+            "staircase_steps=2 (2 steps) is not shorter than the 2 steps after warmup",
+        ),
+        (
+            lambda: S.exponential_schedule(10, 200, staircase_steps=0.95),
+            "staircase_steps=0.95 (190 steps) is not shorter than the 190 steps after warmup",
+        ),
+    ],
+)
+def test_helper_messages(call, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        call()
+
+
+def test_check_lengths_without_warmup_and_fractional_staircase():
+    assert S.check_lengths(None, 100, require_warmup=False) == (None, 100)
+    f = S.exponential_schedule(0, 100, gamma=0.5, staircase_steps=0.1)  # 10 steps
+    assert [f(9), f(10)] == [1.0, 0.5**10]
+
+
+def test_schedule_lr_without_identity_and_with_a_bad_lambda():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = hf_lrsched.ScheduleLR(opt, functools.partial(pow, 0.5))
+    assert sched.state_dict()["schedule_name"] is None and sched.state_dict()["schedule_options"] is None
+    with pytest.raises(TypeError, match=r"^lr_lambda must be a callable step -> multiplier, got 0\.5$"):
+        hf_lrsched.ScheduleLR(opt, 0.5)
+
+
+def test_exponential_factory_default_warmup_is_none():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = hf_lrsched.get_exponential_schedule_with_warmup(opt, num_training_steps=10, gamma=0.5)
+    assert sched.get_last_lr() == [1.0]
+
+
+def test_step_with_the_deprecated_epoch_argument_jumps_there():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = hf_lrsched.get_exponential_schedule_with_warmup(opt, 0, 10, gamma=0.5)
+    opt.step()
+    sched.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch deprecates the epoch argument; it still jumps
+        sched.step(5)
+    assert sched.last_epoch == 5 and sched.get_last_lr() == [0.5**5]

@@ -222,6 +222,7 @@ def test_one_cycle_momentum_defaults():
     # 0.95 -> 0.85 while the LR rises (to step 0.3 * 100 - 1 = 29), back to 0.95 by step 99 (two phases)
     m = schedules.one_cycle_momentum_schedule(100)
     close([m(0), m(29), m(64), m(99)], [0.95, 0.85, 0.9, 0.95])  # step 64: halfway down the cosine
+    close([m(10)], [0.85 + 0.1 / 2 * (math.cos(math.pi * 10 / 29) + 1)])  # cosine, not linear
     lin = schedules.one_cycle_momentum_schedule(100, anneal_strategy="linear", three_phase=True)
     # three phases end at 29, 58 and 99: down, back up, then held at max_momentum
     close([lin(0), lin(29), lin(43.5), lin(58), lin(80)], [0.95, 0.85, 0.9, 0.95, 0.95])
@@ -290,3 +291,12 @@ def test_builder_messages(call, message):
 def test_exponential_default_warmup_is_none():
     f = schedules.exponential_schedule(num_training_steps=2)
     close([f(0), f(1)], [1.0, 0.1])
+
+
+@pytest.mark.parametrize(
+    "total, fraction, steps",
+    [(100, 0.3, 30), (100, 0.301, 31), (100, 0.300000000004, 30), (7, 0.5, 4), (3, 0.01, 1)],
+)
+def test_fractions_round_up_without_float_noise(total, fraction, steps):
+    # 0.3 * 100 = 30.000000000000004 is 30 steps; 30.1 is 31; noise below 1e-9 never adds a step
+    assert schedules.resolve_length("x", fraction, total) == steps
