@@ -14,6 +14,7 @@ from .factories import (
 )
 from .registry import (
     available_schedules,
+    check_schedule,
     check_schedule_options,
     get_scheduler,
     parse_scheduler_kwargs,
@@ -27,6 +28,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ScheduleLR",
     "available_schedules",
+    "check_schedule",
     "check_schedule_options",
     "get_exponential_schedule_with_warmup",
     "get_multistep_schedule_with_warmup",

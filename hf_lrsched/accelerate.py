@@ -12,7 +12,8 @@ momentum cycle is not.
 updates and makes the scheduler read its step counter in updates (``last_epoch // k`` with ``k``
 the scheduler steps per update), so the LR at optimizer update ``u`` is the pure schedule at ``u``
 whatever ``num_processes`` and ``gradient_accumulation_steps`` are. It works for any ``LambdaLR``
-(this package's schedules and transformers' own).
+(this package's schedules and transformers' own). :func:`get_accelerate_scheduler` handles any other
+scheduler (``StepLR``, ``OneCycleLR``, ...) by having the prepared wrapper step it once per update.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from torch.optim.lr_scheduler import LambdaLR
 from .factories import ScheduleLR
 from .registry import get_scheduler
 
-__all__ = ["adapt_scheduler", "get_accelerate_scheduler", "scheduler_steps_per_update"]
+__all__ = ["adapt_scheduler", "get_accelerate_scheduler", "scheduler_steps_per_update", "step_once_per_update"]
 
 
 def scheduler_steps_per_update(accelerator) -> int:
@@ -85,15 +86,15 @@ def adapt_scheduler(scheduler: LambdaLR, steps_per_update: int) -> LambdaLR:
       >>> lrs
       [1.0, 0.5, 0.25]
     """
-    if not isinstance(scheduler, LambdaLR):
-        raise ValueError(
-            f"adapt_scheduler needs a LambdaLR-based scheduler, got {type(scheduler).__name__}; "
-            "prepare it with Accelerator(step_scheduler_with_optimizer=False) and step it once per update instead"
-        )
     if isinstance(steps_per_update, bool) or not isinstance(steps_per_update, int) or steps_per_update < 1:
         raise ValueError(f"steps_per_update must be an int >= 1, got {steps_per_update!r}")
     if steps_per_update == 1:
-        return scheduler
+        return scheduler  # nothing to adapt, whatever the scheduler
+    if not isinstance(scheduler, LambdaLR):
+        raise ValueError(
+            f"adapt_scheduler needs a LambdaLR-based scheduler, got {type(scheduler).__name__}; "
+            "use step_once_per_update on the prepared scheduler instead"
+        )
     if scheduler.last_epoch != 0:
         raise ValueError("adapt_scheduler must be applied to a fresh scheduler (last_epoch == 0)")
 
@@ -118,7 +119,10 @@ def get_accelerate_scheduler(
 
     The one call an Accelerate loop needs: the returned (prepared) scheduler is stepped once per
     loop iteration as usual, after ``optimizer.step()``, and its LR at update ``u`` equals the
-    schedule at ``u`` for any number of processes and gradient-accumulation steps.
+    schedule at ``u`` for any number of processes and gradient-accumulation steps. A ``LambdaLR``
+    is adapted with :func:`adapt_scheduler`; any other scheduler (a registered schedule built on
+    ``StepLR``, ``OneCycleLR``, ...) with :func:`step_once_per_update`; with one process or
+    ``split_batches=True`` nothing needs adapting.
 
     Args:
       accelerator: the ``accelerate.Accelerator``.
@@ -142,5 +146,35 @@ def get_accelerate_scheduler(
       ('AcceleratedScheduler', 4e-05)
     """
     scheduler = get_scheduler(name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
-    adapt_scheduler(scheduler, scheduler_steps_per_update(accelerator))
-    return accelerator.prepare(scheduler)
+    steps_per_update = scheduler_steps_per_update(accelerator)
+    if steps_per_update == 1 or isinstance(scheduler, LambdaLR):
+        return accelerator.prepare(adapt_scheduler(scheduler, steps_per_update))
+    return step_once_per_update(accelerator.prepare(scheduler))
+
+
+def step_once_per_update(prepared):
+    """Make a prepared ``AcceleratedScheduler`` step its scheduler once per optimizer update.
+
+    For schedulers that :func:`adapt_scheduler` cannot rewrite (any ``LRScheduler`` that is not a
+    ``LambdaLR``, e.g. ``StepLR`` or ``OneCycleLR``): the wrapper keeps skipping the steps where the
+    optimizer did not step (gradient accumulation, skipped fp16 steps) but no longer repeats the step
+    ``num_processes`` times, as it does with ``split_batches=True``.
+
+    Args:
+      prepared: what ``accelerator.prepare(scheduler)`` returned.
+
+    Returns:
+      The same object.
+
+    Examples:
+      >>> import torch
+      >>> from accelerate.scheduler import AcceleratedScheduler
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+      >>> prepared = step_once_per_update(AcceleratedScheduler(torch.optim.lr_scheduler.StepLR(opt, 2), opt))
+      >>> prepared.split_batches
+      True
+    """
+    if not hasattr(prepared, "split_batches") or not hasattr(prepared, "scheduler"):
+        raise ValueError(f"step_once_per_update needs accelerate's AcceleratedScheduler, got {type(prepared).__name__}")
+    prepared.split_batches = True  # AcceleratedScheduler.step: one scheduler step per optimizer update
+    return prepared

@@ -7,8 +7,9 @@ Each ``get_*`` factory validates its options through the pure builders of
 
 from __future__ import annotations
 
+import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from torch import Tensor
 from torch.optim import Optimizer
@@ -34,7 +35,16 @@ class ScheduleLR(LambdaLR):
     their own LRs. Optionally it also sets each group's momentum (SGD ``momentum`` or Adam
     ``betas[0]``) from per-group momentum schedules, as ``OneCycleLR`` does.
 
-    ``state_dict()`` holds only numbers, so checkpoints load with ``torch.load(weights_only=True)``.
+    ``state_dict()`` holds only plain data, so checkpoints load with ``torch.load(weights_only=True)``.
+    Besides the step counters and base LRs it saves what identifies the schedule: ``schedule_name``,
+    ``schedule_options`` (the options, with lengths given as fractions resolved to steps) and
+    ``momentum_key``. ``load_state_dict`` refuses a state saved with a different identity, with a
+    ``ValueError`` naming each differing option (saved vs now), so a resume never mixes two
+    schedules. To change the schedule on purpose, set the environment variable
+    ``HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1``: the new schedule (with its own base LRs) then continues
+    from the saved step. States without an identity (saved by hf-lrsched 0.1.0) load as before.
+    The structure of the scheduler (momentum key, float or tensor LRs) always stays that of the
+    current optimizer.
 
     Args:
       optimizer: wrapped optimizer.
@@ -42,7 +52,22 @@ class ScheduleLR(LambdaLR):
       last_epoch: index of the last step, ``-1`` to start fresh (as in ``LambdaLR``).
       momentum_lambdas: one ``step -> momentum`` function per group, or ``None``.
       momentum_key: ``"momentum"`` or ``"betas"``: where the momentum goes in each group.
+      schedule_name: the registered name of the schedule (``None``: not checked on load).
+      schedule_options: the schedule's options as plain data (``None``: not checked on load).
+
+    Examples:
+      >>> import torch
+      >>> from hf_lrsched import get_scheduler
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+      >>> saved = get_scheduler("warmup_step", opt, 0, 100, {"gamma": 0.5}).state_dict()
+      >>> get_scheduler("warmup_step", opt, 0, 100, {"gamma": 0.2}).load_state_dict(saved)
+      Traceback (most recent call last):
+      ...
+      ValueError: the scheduler state was saved with another schedule: gamma: saved 0.5, now 0.2; ...
     """
+
+    #: Fields that describe this scheduler's structure: never taken from a loaded state.
+    _STRUCTURE = ("schedule_name", "schedule_options", "momentum_key", "_tensor_lrs", "_momentum_lambdas")
 
     def __init__(
         self,
@@ -52,11 +77,15 @@ class ScheduleLR(LambdaLR):
         *,
         momentum_lambdas: Sequence[Schedule] | None = None,
         momentum_key: str | None = None,
+        schedule_name: str | None = None,
+        schedule_options: Mapping | None = None,
     ) -> None:
         if not callable(lr_lambda):
             raise TypeError(f"lr_lambda must be a callable step -> multiplier, got {lr_lambda!r}")
         self._momentum_lambdas = list(momentum_lambdas) if momentum_lambdas is not None else None
         self.momentum_key = momentum_key
+        self.schedule_name = schedule_name
+        self.schedule_options = dict(schedule_options) if schedule_options is not None else None
         self._tensor_lrs = any(isinstance(group["lr"], Tensor) for group in optimizer.param_groups)
         super().__init__(optimizer, lr_lambda, last_epoch)
 
@@ -106,6 +135,63 @@ class ScheduleLR(LambdaLR):
         state = super().state_dict()
         state.pop("_momentum_lambdas", None)  # functions: rebuilt by the factory, not saved
         return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a state saved by :meth:`state_dict`; refuse one saved with another schedule.
+
+        Raises:
+          ValueError: the saved schedule name, options or momentum key differ from this scheduler's
+            (each difference named, saved vs now), unless ``HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1``.
+        """
+        state = dict(state_dict)
+        changes = self._schedule_changes(state)
+        if changes and os.environ.get("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", "").lower() not in ("1", "true", "yes"):
+            raise ValueError(
+                "the scheduler state was saved with another schedule: "
+                + "; ".join(changes)
+                + "; resume with the schedule it was saved with, or set HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1 "
+                "to continue from the saved step with the new schedule"
+            )
+        for key in self._STRUCTURE:
+            state.pop(key, None)
+        if changes:
+            state.pop("base_lrs", None)  # a deliberate change: the new schedule's peak LRs apply
+        super().load_state_dict(state)
+
+    def _schedule_changes(self, saved: Mapping) -> list[str]:
+        """``"option: saved X, now Y"`` for each difference between a saved identity and this one."""
+        changes = []
+        if "momentum_key" in saved and saved["momentum_key"] != self.momentum_key:
+            changes.append(f"momentum_key: saved {saved['momentum_key']!r}, now {self.momentum_key!r}")
+        if saved.get("schedule_name") is None or self.schedule_name is None:
+            return changes  # saved by 0.1.0, or a hand-built ScheduleLR: nothing more to compare
+        if saved["schedule_name"] != self.schedule_name:
+            return [f"schedule: saved {saved['schedule_name']!r}, now {self.schedule_name!r}", *changes]
+        before, now = saved.get("schedule_options") or {}, self.schedule_options or {}
+        for key in sorted(set(before) | set(now)):
+            if before.get(key) != now.get(key):
+                changes.append(f"{key}: saved {before.get(key)!r}, now {now.get(key)!r}")
+        return changes
+
+
+#: Lengths a factory may get as fractions of num_training_steps; recorded resolved to steps.
+_LENGTH_OPTIONS = ("num_warmup_steps", "step_size", "staircase_steps", "cycle_steps")
+
+
+def _plain(value):
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+def _identity(num_training_steps, **options) -> dict:
+    """A schedule's options as plain data for ``state_dict``, fractions resolved to steps."""
+    record = {"num_training_steps": num_training_steps}
+    for key, value in options.items():
+        if key in _LENGTH_OPTIONS and isinstance(value, float) and num_training_steps is not None:
+            value = schedules.resolve_length(key, value, num_training_steps)
+        elif key == "milestones" and value is not None and num_training_steps is not None:
+            value = [schedules.resolve_length(key, m, num_training_steps) for m in value]
+        record[key] = _plain(value)
+    return record
 
 
 def _per_group(name: str, value, optimizer: Optimizer) -> list:
@@ -173,7 +259,17 @@ def get_exponential_schedule_with_warmup(
         warmup_type=warmup_type,
         warmup_start_ratio=warmup_start_ratio,
     )
-    return ScheduleLR(optimizer, schedule, last_epoch)
+    identity = _identity(
+        num_training_steps,
+        num_warmup_steps=num_warmup_steps,
+        gamma=gamma,
+        final_lr_ratio=final_lr_ratio,
+        staircase_steps=staircase_steps,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return ScheduleLR(optimizer, schedule, last_epoch, schedule_name="warmup_exponential", schedule_options=identity)
 
 
 def get_step_schedule_with_warmup(
@@ -223,7 +319,16 @@ def get_step_schedule_with_warmup(
         warmup_type=warmup_type,
         warmup_start_ratio=warmup_start_ratio,
     )
-    return ScheduleLR(optimizer, schedule, last_epoch)
+    identity = _identity(
+        num_training_steps,
+        num_warmup_steps=num_warmup_steps,
+        step_size=step_size,
+        gamma=gamma,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return ScheduleLR(optimizer, schedule, last_epoch, schedule_name="warmup_step", schedule_options=identity)
 
 
 def get_multistep_schedule_with_warmup(
@@ -273,7 +378,16 @@ def get_multistep_schedule_with_warmup(
         warmup_type=warmup_type,
         warmup_start_ratio=warmup_start_ratio,
     )
-    return ScheduleLR(optimizer, schedule, last_epoch)
+    identity = _identity(
+        num_training_steps,
+        num_warmup_steps=num_warmup_steps,
+        milestones=milestones,
+        gamma=gamma,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return ScheduleLR(optimizer, schedule, last_epoch, schedule_name="warmup_multistep", schedule_options=identity)
 
 
 def get_sgdr_schedule_with_warmup(
@@ -325,7 +439,40 @@ def get_sgdr_schedule_with_warmup(
         warmup_type=warmup_type,
         warmup_start_ratio=warmup_start_ratio,
     )
-    return ScheduleLR(optimizer, schedule, last_epoch)
+    identity = _identity(
+        num_training_steps,
+        num_warmup_steps=num_warmup_steps,
+        cycle_steps=cycle_steps,
+        cycle_mult=cycle_mult,
+        cycle_decay=cycle_decay,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return ScheduleLR(optimizer, schedule, last_epoch, schedule_name="sgdr", schedule_options=identity)
+
+
+def _checked_per_group(name: str, value, optimizer: Optimizer, low, high=None, **interval) -> list[float]:
+    """One checked number per param group (``value`` is one number or one per group); errors name the index."""
+    per_group = isinstance(value, (list, tuple))
+    return [
+        schedules.check_real(f"{name}[{i}]" if per_group else name, v, low, high, **interval)
+        for i, v in enumerate(_per_group(name, value, optimizer))
+    ]
+
+
+def _warn_if_momentum_is_off(optimizer: Optimizer, key: str) -> None:
+    # torch's OneCycleLR turns a momentum of 0 on without a word (SGD and RMSprop default to 0).
+    firsts = [group["betas"][0] if key == "betas" else group["momentum"] for group in optimizer.param_groups]
+    if any(value == 0 for value in firsts):
+        option = "betas[0]" if key == "betas" else "momentum"
+        warnings.warn(
+            f"one_cycle: {type(optimizer).__name__} has {option}=0, and one_cycle cycles it between "
+            "max_momentum and base_momentum (0.95 -> 0.85 -> 0.95 by default), as torch's OneCycleLR does; "
+            "pass cycle_momentum=False to keep momentum off",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _momentum_key(optimizer: Optimizer) -> str | None:
@@ -375,7 +522,9 @@ def get_one_cycle_schedule(
       final_div_factor: final LR is ``max_lr / (div_factor * final_div_factor)``.
       three_phase: rise, symmetric fall to the initial LR, then anneal to the minimum.
       cycle_momentum: also cycle momentum/beta1. An optimizer with neither cycles the LR only, with
-        one warning.
+        one warning; one whose momentum (or beta1) is 0, such as ``SGD(momentum=0)`` or
+        ``RMSprop``'s default, gets momentum turned on as ``OneCycleLR`` does, with one warning
+        (``cycle_momentum=False`` keeps it off).
       base_momentum: lowest momentum (at the LR peak), one value or one per group.
       max_momentum: highest momentum, one value or one per group.
       min_lr_ratio: floor, as a fraction of ``max_lr``.
@@ -434,8 +583,8 @@ def get_one_cycle_schedule(
                 stacklevel=2,
             )
         else:
-            lows = _per_group("base_momentum", base_momentum, optimizer)
-            highs = _per_group("max_momentum", max_momentum, optimizer)
+            lows = _checked_per_group("base_momentum", base_momentum, optimizer, 0.0, 1.0, high_open=True)
+            highs = _checked_per_group("max_momentum", max_momentum, optimizer, 0.0, 1.0, high_open=True)
             built: dict[tuple, Schedule] = {}  # one function per distinct (low, high), shared by groups
             momentum_lambdas = [
                 built.get((low, high))
@@ -448,15 +597,35 @@ def get_one_cycle_schedule(
                 for low, high in zip(lows, highs, strict=True)
             ]
     if max_lr is not None:
-        per_group = isinstance(max_lr, (list, tuple))
-        peaks = [
-            schedules.check_real(f"max_lr[{i}]" if per_group else "max_lr", v, 0.0, low_open=True)
-            for i, v in enumerate(_per_group("max_lr", max_lr, optimizer))
-        ]
+        peaks = _checked_per_group("max_lr", max_lr, optimizer, 0.0, low_open=True)
         if last_epoch == -1:
             for group, peak in zip(optimizer.param_groups, peaks, strict=True):
                 group["lr"] = group["initial_lr"] = peak
-    return ScheduleLR(optimizer, schedule, last_epoch, momentum_lambdas=momentum_lambdas, momentum_key=key)
+    identity = _identity(
+        num_training_steps,
+        num_warmup_steps=num_warmup_steps,
+        max_lr=max_lr,
+        pct_start=pct_start if not derived else None,
+        anneal_strategy=anneal_strategy,
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+        three_phase=three_phase,
+        cycle_momentum=cycle_momentum,
+        base_momentum=base_momentum,
+        max_momentum=max_momentum,
+        min_lr_ratio=min_lr_ratio,
+    )
+    if momentum_lambdas is not None and last_epoch == -1:  # every option is valid: now say it
+        _warn_if_momentum_is_off(optimizer, key)
+    return ScheduleLR(
+        optimizer,
+        schedule,
+        last_epoch,
+        momentum_lambdas=momentum_lambdas,
+        momentum_key=key,
+        schedule_name="one_cycle",
+        schedule_options=identity,
+    )
 
 
 #: name -> factory for the schedules this package adds; :mod:`hf_lrsched.registry` registers them.

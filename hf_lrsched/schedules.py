@@ -16,6 +16,15 @@ Conventions shared by every builder:
 * A length may be an ``int`` number of steps or a ``float`` in (0, 1): a fraction of
   ``num_training_steps``, rounded up (transformers' ``warmup_ratio`` rule).
 * ``min_lr_ratio`` is a floor, as a fraction of the base LR, applied after warmup.
+* Every step count is at most ``MAX_STEPS`` (2**53, the largest range of exactly representable
+  float steps), so no length overflows the float arithmetic.
+* Every multiplier a builder can return is finite and in [0, 1], checked at construction on the
+  closed-form extremes, never by evaluating T steps: every value is the peak 1, the warmup start,
+  the floor, a power of a per-step factor in (0, 1], or an interpolation between two of them. The
+  values the user gives are checked to lie in [0, 1] themselves; the derived ones (the per-step
+  ``gamma`` of ``final_lr_ratio``, one-cycle's initial and final values) by ``check_multipliers``.
+  An option that would make a length degenerate (a drop or restart that never happens inside
+  training) is a ``ValueError`` saying so.
 """
 
 from __future__ import annotations
@@ -29,12 +38,17 @@ from collections.abc import Callable, Sequence
 Schedule = Callable[[int], float]
 
 WARMUP_TYPES = ("linear", "cosine", "exponential")
+#: Largest accepted step count: steps up to 2**53 are exact as floats (the phase arithmetic uses them).
+MAX_STEPS = 2**53
 ANNEAL_STRATEGIES = ("cos", "linear")
 
 __all__ = [
     "ANNEAL_STRATEGIES",
+    "MAX_STEPS",
     "WARMUP_TYPES",
     "Schedule",
+    "check_lengths",
+    "check_multipliers",
     "exponential_schedule",
     "multistep_schedule",
     "one_cycle_momentum_schedule",
@@ -59,11 +73,19 @@ def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def check_int(name: str, value, *, minimum: int = 0) -> int:
+def _show_int(value: int) -> str:
+    text = repr(int(value))
+    return text if len(text) <= 30 else f"{text[:6]}... (an int of {len(text)} digits)"
+
+
+def check_int(name: str, value, *, minimum: int = 0, maximum: int = MAX_STEPS) -> int:
+    """Check that ``value`` is an int (not a bool) in ``[minimum, maximum]`` and return it."""
     if not _is_int(value):
         raise ValueError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+        raise ValueError(f"{name} must be >= {minimum}, got {_show_int(value)}")
+    if value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {_show_int(value)}")
     return int(value)
 
 
@@ -123,7 +145,7 @@ def resolve_length(name: str, value, num_training_steps: int | None, *, minimum:
       250
     """
     if _is_int(value):
-        return check_int(name, value, minimum=minimum)
+        return check_int(name, value, minimum=minimum, maximum=MAX_STEPS)
     if _is_real(value) and 0.0 < value < 1.0:
         if num_training_steps is None:
             raise ValueError(
@@ -136,6 +158,52 @@ def resolve_length(name: str, value, num_training_steps: int | None, *, minimum:
     )
 
 
+def check_lengths(
+    num_warmup_steps,
+    num_training_steps,
+    *,
+    require_total: bool = True,
+    require_warmup: bool = True,
+    schedule: str = "this schedule",
+) -> tuple[int | None, int | None]:
+    """Check the two lengths every schedule gets (this package's and transformers' own alike).
+
+    ``num_training_steps``: ``None`` (where ``require_total`` is false) or an int in [1, 2**53];
+    ``num_warmup_steps``: ``None``, an int in [0, 2**53] or a fraction in (0, 1) of
+    ``num_training_steps``, resolved to steps; with a total, warmup must end before it. Bools are
+    rejected (``True`` is an int to Python, never a step count).
+
+    Args:
+      num_warmup_steps: warmup steps, a fraction of training, or ``None``.
+      num_training_steps: total optimizer updates, or ``None``.
+      require_total: whether the schedule needs ``num_training_steps``.
+      require_warmup: whether ``num_warmup_steps=None`` is an error.
+      schedule: the schedule's name, for the message when the total is missing.
+
+    Returns:
+      ``(warmup, total)``, resolved (``warmup`` is ``None`` only if given as ``None``).
+
+    Examples:
+      >>> check_lengths(0.1, 200)
+      (20, 200)
+      >>> check_lengths(-1, 200)
+      Traceback (most recent call last):
+      ...
+      ValueError: num_warmup_steps must be >= 0, got -1
+    """
+    if num_training_steps is None:
+        if require_total:
+            raise ValueError(f"num_training_steps is required for {schedule}, got None")
+    else:
+        num_training_steps = check_int("num_training_steps", num_training_steps, minimum=1)
+    if num_warmup_steps is None and not require_warmup:
+        return None, num_training_steps
+    warmup = resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
+    if num_training_steps is not None and warmup >= num_training_steps:
+        raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
+    return warmup, num_training_steps
+
+
 def _check_common(
     num_warmup_steps,
     num_training_steps,
@@ -146,14 +214,7 @@ def _check_common(
     require_total: bool = True,
 ) -> tuple[int, int | None, str, float, float]:
     """Validate the options every schedule shares; returns them resolved."""
-    if num_training_steps is None:
-        if require_total:
-            raise ValueError("num_training_steps is required for this schedule, got None")
-    else:
-        num_training_steps = check_int("num_training_steps", num_training_steps, minimum=1)
-    warmup = resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
-    if num_training_steps is not None and warmup >= num_training_steps:
-        raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
+    warmup, num_training_steps = check_lengths(num_warmup_steps, num_training_steps, require_total=require_total)
     check_choice("warmup_type", warmup_type, WARMUP_TYPES)
     start = check_real("warmup_start_ratio", warmup_start_ratio, 0.0, 1.0, high_open=True)
     if warmup_type == "exponential" and start == 0.0:
@@ -163,6 +224,28 @@ def _check_common(
         )
     floor = check_real("min_lr_ratio", min_lr_ratio, 0.0, 1.0, high_open=True)
     return warmup, num_training_steps, warmup_type, start, floor
+
+
+def check_multipliers(schedule_name: str, **values: float) -> None:
+    """Raise ``ValueError`` unless every named multiplier is finite and in [0, 1].
+
+    Each builder passes the extreme values its closed form can take (warmup start, peak, floor,
+    one-cycle phase ends...): every other value lies between two of them, so checking these few
+    numbers guarantees the whole curve, for any number of steps. A NaN fails too (every comparison
+    with NaN is false), so it can never be turned into a floor downstream.
+
+    Examples:
+      >>> check_multipliers("one_cycle", initial=0.04, final=4e-06)
+      >>> check_multipliers("one_cycle", initial=2.0)
+      Traceback (most recent call last):
+      ...
+      ValueError: one_cycle: the initial multiplier would be 2.0, outside [0, 1] of the peak LR
+    """
+    for what, value in values.items():
+        if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+            raise ValueError(
+                f"{schedule_name}: the {what} multiplier would be {value!r}, outside [0, 1] of the peak LR"
+            )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -271,6 +354,29 @@ def _cosine_restarts_decay(
 # --------------------------------------------------------------------------------------------------
 
 
+def _check_drops_inside_training(name: str, given, steps: int, warmup: int, total: int) -> None:
+    # A drop every `steps` steps after warmup first happens `steps` steps after the peak.
+    span = total - warmup
+    if steps >= span:
+        raise ValueError(
+            f"{name}={given!r} ({steps} steps) is not shorter than the {span} steps after warmup "
+            f"(num_training_steps={total} - num_warmup_steps={warmup}); the LR would never drop"
+        )
+
+
+def _check_cycle_length(given, cycle: int, mult: int, span: int) -> None:
+    if cycle == 1 and mult == 1 and span > 1:
+        raise ValueError(
+            f"cycle_steps={given!r} is 1 step with cycle_mult=1: every step would restart at the peak, "
+            "so the LR would never anneal (a constant curve); use cycle_steps >= 2"
+        )
+    if cycle > span:
+        raise ValueError(
+            f"cycle_steps={given!r} ({cycle} steps) is longer than the {span} steps after warmup: the "
+            f"first cycle would never finish or restart; use cycle_steps <= {span}"
+        )
+
+
 def _check_decay_gamma(name: str, gamma) -> float:
     return check_real(name, gamma, 0.0, 1.0, low_open=True)
 
@@ -302,7 +408,9 @@ def exponential_schedule(
       final_lr_ratio: alternative to ``gamma``: reach ``base_lr * final_lr_ratio`` at step
         ``num_training_steps``; ``gamma = final_lr_ratio ** (1 / (T - W))``. Default when neither
         is given: ``final_lr_ratio=0.01`` (end at 1% of the peak).
-      staircase_steps: decay in discrete jumps every this many steps (``None``: smooth).
+      staircase_steps: decay in discrete jumps every this many steps (``None``: smooth); with
+        ``num_training_steps`` it must be shorter than the steps after warmup (else the LR would
+        never drop).
       min_lr_ratio: floor, as a fraction of the base LR.
       warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
       warmup_start_ratio: multiplier at step 0.
@@ -337,6 +445,9 @@ def exponential_schedule(
             )
         gamma = ratio ** (1.0 / (total - warmup))
     k = 1 if staircase_steps is None else resolve_length("staircase_steps", staircase_steps, total, minimum=1)
+    if total is not None and k > 1:
+        _check_drops_inside_training("staircase_steps", staircase_steps, k, warmup, total)
+    check_multipliers("warmup_exponential", decay_per_step=gamma)  # derived from final_lr_ratio
     decay = functools.partial(_exponential_decay, gamma=gamma, staircase_steps=k, min_lr_ratio=floor)
     return _with_warmup(decay, warmup, warmup_type, start)
 
@@ -359,8 +470,9 @@ def step_schedule(
       num_warmup_steps: warmup length (steps, or fraction of ``num_training_steps``).
       num_training_steps: total optimizer steps.
       step_size: steps between drops, counted from the end of warmup (steps, or fraction of
-        ``num_training_steps``). Default: a third of the steps after warmup, so the LR drops twice
-        and ends at ``gamma**2`` of the peak.
+        ``num_training_steps``); it must be shorter than the steps after warmup (else the LR would
+        never drop). Default: a third of the steps after warmup, so the LR drops twice and ends at
+        ``gamma**2`` of the peak (no drop when a single step follows warmup).
       gamma: factor applied at each drop, in (0, 1].
       min_lr_ratio: floor, as a fraction of the base LR.
       warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
@@ -377,9 +489,11 @@ def step_schedule(
     warmup, total, warmup_type, start, floor = _check_common(
         num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio
     )
-    if step_size is None:
-        step_size = max(1, math.ceil((total - warmup) / 3))
-    size = resolve_length("step_size", step_size, total, minimum=1)
+    if step_size is None:  # a run with a single step after warmup has no room for a drop: flat
+        size = max(1, math.ceil((total - warmup) / 3))
+    else:
+        size = resolve_length("step_size", step_size, total, minimum=1)
+        _check_drops_inside_training("step_size", step_size, size, warmup, total)
     gamma = _check_decay_gamma("gamma", gamma)
     decay = functools.partial(_step_decay, step_size=size, gamma=gamma, min_lr_ratio=floor)
     return _with_warmup(decay, warmup, warmup_type, start)
@@ -485,9 +599,11 @@ def sgdr_schedule(
     Args:
       num_warmup_steps: warmup length (steps, or fraction of ``num_training_steps``).
       num_training_steps: total optimizer steps.
-      cycle_steps: length of the first cycle (steps, or fraction of ``num_training_steps``).
-        Default: a quarter of the steps after warmup (four cycles when ``cycle_mult=1``).
-      cycle_mult: int >= 1; each cycle is this many times longer than the previous.
+      cycle_steps: length of the first cycle (steps, or fraction of ``num_training_steps``), from 2
+        to the number of steps after warmup (1 with ``cycle_mult=1`` would restart every step: a
+        constant peak; a longer cycle would never finish). Default: a quarter of the steps after
+        warmup (four cycles when ``cycle_mult=1``), at least 2.
+      cycle_mult: int in [1, 2**53]; each cycle is this many times longer than the previous.
       cycle_decay: peak of cycle ``i`` is ``max(cycle_decay**i, min_lr_ratio)``, in (0, 1].
       min_lr_ratio: the value each cycle anneals to, as a fraction of the base LR.
       warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
@@ -504,10 +620,14 @@ def sgdr_schedule(
     warmup, total, warmup_type, start, floor = _check_common(
         num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio
     )
-    if cycle_steps is None:
-        cycle_steps = max(1, math.ceil((total - warmup) / 4))
-    cycle = resolve_length("cycle_steps", cycle_steps, total, minimum=1)
+    span = total - warmup
+    if cycle_steps is None:  # a quarter of the decay, but at least 2 steps so that it anneals
+        cycle = min(span, max(2, math.ceil(span / 4)))
+    else:
+        cycle = resolve_length("cycle_steps", cycle_steps, total, minimum=1)
     mult = check_int("cycle_mult", cycle_mult, minimum=1)
+    if cycle_steps is not None:
+        _check_cycle_length(cycle_steps, cycle, mult, span)
     decay_factor = check_real("cycle_decay", cycle_decay, 0.0, 1.0, low_open=True)
     decay = functools.partial(
         _cosine_restarts_decay, cycle_steps=cycle, cycle_mult=mult, cycle_decay=decay_factor, min_lr_ratio=floor
@@ -541,7 +661,7 @@ def _one_cycle_value(
         value = end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
     else:
         value = (end - start) * pct + start
-    return value if value > floor else floor
+    return floor if value < floor else value  # a NaN is never replaced by the floor
 
 
 def _one_cycle_phases(end_steps: tuple[float, ...], points) -> tuple[tuple[float, float, float, float], ...]:
@@ -595,8 +715,9 @@ def one_cycle_schedule(
       num_training_steps: total optimizer steps (``total_steps``), >= 2.
       pct_start: fraction of training spent rising, in (0, 1).
       anneal_strategy: ``"cos"`` or ``"linear"``.
-      div_factor: initial LR is ``max_lr / div_factor``.
-      final_div_factor: final LR is ``max_lr / (div_factor * final_div_factor)``.
+      div_factor: initial LR is ``max_lr / div_factor``; >= 1 (the start never exceeds the peak).
+      final_div_factor: final LR is ``max_lr / (div_factor * final_div_factor)``; >= 1 (the end
+        never exceeds the start).
       three_phase: use the three-phase variant.
       min_lr_ratio: floor, as a fraction of ``max_lr``.
 
@@ -610,11 +731,13 @@ def one_cycle_schedule(
     """
     end_steps = _one_cycle_end_steps(num_training_steps, pct_start, three_phase)
     check_choice("anneal_strategy", anneal_strategy, ANNEAL_STRATEGIES)
-    div = check_real("div_factor", div_factor, 0.0, low_open=True)
-    final_div = check_real("final_div_factor", final_div_factor, 0.0, low_open=True)
+    # Below 1 the initial LR would exceed max_lr, or the final LR the initial one.
+    div = check_real("div_factor", div_factor, 1.0)
+    final_div = check_real("final_div_factor", final_div_factor, 1.0)
     floor = check_real("min_lr_ratio", min_lr_ratio, 0.0, 1.0, high_open=True)
     initial = 1.0 / div
     minimum = initial / final_div
+    check_multipliers("one_cycle", initial=initial, final=minimum)
     points = ((initial, 1.0), (1.0, initial), (initial, minimum)) if three_phase else ((initial, 1.0), (1.0, minimum))
     return functools.partial(
         _one_cycle_value, phases=_one_cycle_phases(end_steps, points), anneal_strategy=anneal_strategy, floor=floor

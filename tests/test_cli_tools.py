@@ -153,6 +153,12 @@ def test_every_option_is_documented_in_help(capsys):
         (["plot", "warmup_stable_decay"], "'warmup_stable_decay' needs num_decay_steps in lr_scheduler_kwargs"),
         (["plot", "sgdr", "--num_warmup_steps", "1.5"], "num_warmup_steps must be an int number of steps or a float"),
         (["plot", "sgdr", "--lr", "-1"], "lr must be a positive number, got -1.0"),
+        # transformers' own names get the shared checks, and their factories' failures are one line
+        (["plot", "cosine", "--num_warmup_steps", "-1"], "num_warmup_steps must be >= 0, got -1"),
+        (["plot", "linear", "--num_warmup_steps", "100"], "num_warmup_steps=100 must be smaller than"),
+        (["plot", "polynomial", "--kwargs", 'polynomial={"power": -2}'], "'polynomial' with lr_scheduler_kwargs"),
+        (["plot", "one_cycle", "--kwargs", 'one_cycle={"div_factor": 0.5}'], "div_factor must be in [1.0, inf]"),
+        (["plot", "sgdr", "--kwargs", 'sgdr={"cycle_mult": 1' + "0" * 400 + "}"], "cycle_mult must be <= 9007"),
     ],
 )
 def test_plot_bad_input_is_one_line_naming_the_option(tmp_path, capsys, argv, fragment):
@@ -163,6 +169,16 @@ def test_plot_bad_input_is_one_line_naming_the_option(tmp_path, capsys, argv, fr
     (line,) = captured.err.splitlines()
     assert line.startswith("hf-lrsched plot: error: ") and fragment in line
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["warmup_exponential", "warmup_step", "warmup_multistep", "one_cycle", "sgdr", "cosine"]
+)
+def test_plot_huge_num_training_steps_is_one_line(tmp_path, capsys, name):
+    argv = ["plot", name, "--num_training_steps", "1" + "0" * 400, "--output", str(tmp_path / "x.png")]
+    assert main(argv) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("hf-lrsched plot: error: num_training_steps must be <= 9007199254740992, got 100000...")
 
 
 def test_plot_output_errors(tmp_path, capsys):

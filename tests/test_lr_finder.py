@@ -239,7 +239,8 @@ def test_restored_even_when_the_loss_function_raises():
 
 
 def test_accelerate_prepared_loop_with_gradient_accumulation():
-    accelerate = pytest.importorskip("accelerate")
+    import accelerate  # a hard dependency of hf-lrsched: never skipped
+
     accelerator = accelerate.Accelerator(cpu=True, gradient_accumulation_steps=2)
     model, opt, loader = _setup()
     reference, ref_opt, ref_loader = _setup()

@@ -153,11 +153,24 @@ def test_output_path_checks(tmp_path):
         check_output_path(blocker / "a.png", option="--output")
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write anywhere")
-def test_read_only_folder_is_refused(tmp_path):
-    tmp_path.chmod(0o500)
-    try:
-        with pytest.raises(ValueError, match="not writable"):
-            check_output_path(tmp_path / "a.png")
-    finally:
-        tmp_path.chmod(0o700)
+def test_read_only_folder_is_refused(tmp_path, monkeypatch):
+    # check_output_path asks os.access; here it answers "not writable" for the paths in `read_only`,
+    # so the test also runs as root (as in CI), for whom a chmod-ed folder would still be writable.
+    real_access = os.access
+    read_only = {str(tmp_path)}
+
+    def access(path, mode, **kwargs):
+        if mode == os.W_OK and os.path.abspath(path) in read_only:
+            return False
+        return real_access(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    with pytest.raises(ValueError, match="a.png' is not writable"):
+        check_output_path(tmp_path / "a.png")
+    existing = tmp_path / "old.png"
+    existing.write_text("")
+    read_only = {str(existing)}  # a writable folder, a read-only file in it
+    with pytest.raises(ValueError, match="old.png' is not writable"):
+        check_output_path(existing)
+    read_only = set()
+    assert check_output_path(existing) == str(existing)

@@ -16,8 +16,13 @@ import pytest
 import torch
 from accelerate.scheduler import AcceleratedScheduler
 
-from hf_lrsched import get_scheduler
-from hf_lrsched.accelerate import adapt_scheduler, get_accelerate_scheduler, scheduler_steps_per_update
+from hf_lrsched import get_scheduler, register_schedule, unregister_schedule
+from hf_lrsched.accelerate import (
+    adapt_scheduler,
+    get_accelerate_scheduler,
+    scheduler_steps_per_update,
+    step_once_per_update,
+)
 
 
 def _optimizer(kind: str = "adamw", lr: float = 1.0):
@@ -180,3 +185,106 @@ def test_one_process_leaves_the_scheduler_untouched():
     scheduler = get_scheduler("warmup_step", _optimizer("sgd"), 0, 10)
     lambdas = list(scheduler.lr_lambdas)
     assert adapt_scheduler(scheduler, 1) is scheduler and scheduler.lr_lambdas == lambdas
+
+
+# --------------------------------------------------------------------------------------------------
+# Schedulers that are not a LambdaLR (a registered schedule built on torch's StepLR / OneCycleLR)
+# --------------------------------------------------------------------------------------------------
+
+
+def _get_torch_step(optimizer, num_warmup_steps, num_training_steps, *, step_size=3):
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=0.5)
+
+
+def _get_torch_one_cycle(optimizer, num_warmup_steps, num_training_steps):
+    return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1.0, total_steps=num_training_steps)
+
+
+TORCH_SCHEDULERS = {"test_torch_step": _get_torch_step, "test_torch_one_cycle": _get_torch_one_cycle}
+
+
+@pytest.fixture
+def torch_schedules():
+    for name, factory in TORCH_SCHEDULERS.items():
+        register_schedule(name, factory)
+    yield list(TORCH_SCHEDULERS)
+    for name in TORCH_SCHEDULERS:
+        unregister_schedule(name)
+
+
+def _fake_accelerator(monkeypatch, num_processes: int, split_batches: bool = False):
+    def prepare(scheduler):
+        wrapped = _accelerated(scheduler, optimizer_of[0], monkeypatch, num_processes)
+        wrapped.split_batches = split_batches
+        return wrapped
+
+    optimizer_of = []
+    accelerator = types.SimpleNamespace(
+        num_processes=num_processes, split_batches=split_batches, step_scheduler_with_optimizer=True, prepare=prepare
+    )
+    return accelerator, optimizer_of
+
+
+@pytest.mark.parametrize("name", list(TORCH_SCHEDULERS))
+@pytest.mark.parametrize(("num_processes", "split_batches"), [(1, False), (2, True), (2, False), (3, False)])
+def test_any_scheduler_steps_once_per_update(monkeypatch, torch_schedules, name, num_processes, split_batches):
+    total, accumulation = 12, 2
+    # the reference: the torch scheduler stepped once per update, in one process
+    reference_optimizer = _optimizer("sgd")
+    reference = TORCH_SCHEDULERS[name](reference_optimizer, 0, total)
+    expected = []
+    for _ in range(total):
+        expected.append(tuple(g["lr"] for g in reference_optimizer.param_groups))
+        reference_optimizer.step()
+        reference.step()
+    accelerator, optimizer_of = _fake_accelerator(monkeypatch, num_processes, split_batches)
+    optimizer = _optimizer("sgd")
+    optimizer_of.append(optimizer)
+    wrapped = get_accelerate_scheduler(accelerator, name, optimizer, 0, total)
+    seen = [lrs for lrs, _ in _per_update(wrapped, optimizer, total, accumulation)]
+    assert seen == expected
+    assert len(set(seen)) > 2  # not a flat curve by accident
+
+
+def test_without_the_fix_step_lr_runs_num_processes_times_too_fast(monkeypatch):
+    optimizer = _optimizer("sgd")
+    wrapped = _accelerated(_get_torch_step(optimizer, 0, 12), optimizer, monkeypatch, 2)
+    seen = [lrs[0] for lrs, _ in _per_update(wrapped, optimizer, 4)]
+    assert seen == [1.0, 1.0, 0.5, 0.25]  # halves every 1.5 updates instead of every 3
+
+
+def test_step_once_per_update_needs_an_accelerated_scheduler():
+    with pytest.raises(ValueError, match="AcceleratedScheduler, got StepLR"):
+        step_once_per_update(_get_torch_step(_optimizer("sgd"), 0, 12))
+
+
+def test_steps_per_update_defaults_when_the_accelerator_lacks_the_flags():
+    # an object with only num_processes: the scheduler is stepped with the optimizer, batches not split
+    assert scheduler_steps_per_update(types.SimpleNamespace(num_processes=3)) == 3
+
+
+def test_adapted_lr_holds_within_an_update():
+    # between the k scheduler steps of one update the LR stays that of the update (step // k)
+    optimizer = _optimizer("sgd")
+    scheduler = adapt_scheduler(get_scheduler("warmup_exponential", optimizer, 0, 10, {"gamma": 0.5}), 2)
+    seen = []
+    for _ in range(3):
+        optimizer.step()
+        scheduler.step()
+        seen.append(scheduler.get_last_lr()[0])
+        scheduler.step()
+        seen.append(scheduler.get_last_lr()[0])
+    assert seen == [1.0, 0.5, 0.5, 0.25, 0.25, 0.125]
+
+
+def test_adapt_scheduler_messages():
+    with pytest.raises(ValueError, match=r"got StepLR; use step_once_per_update on the prepared scheduler instead$"):
+        adapt_scheduler(torch.optim.lr_scheduler.StepLR(_optimizer("sgd"), 3), 2)
+    optimizer = _optimizer("sgd")
+    used = get_scheduler("warmup_step", optimizer, 0, 10)
+    optimizer.step()
+    used.step()
+    with pytest.raises(ValueError, match=r"^adapt_scheduler must be applied to a fresh scheduler \(last_epoch == 0\)$"):
+        adapt_scheduler(used, 2)
+    with pytest.raises(ValueError, match="AcceleratedScheduler, got SimpleNamespace"):
+        step_once_per_update(types.SimpleNamespace(split_batches=False))  # has the flag but wraps nothing

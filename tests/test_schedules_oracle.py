@@ -56,10 +56,20 @@ def assert_trajectories_match(ours, theirs, *, rtol: float = RTOL, atol=0.0) -> 
     for step, (row, ref_row) in enumerate(zip(ours, theirs, strict=True)):
         for col, (value, ref) in enumerate(zip(row, ref_row, strict=True)):
             assert math.isfinite(value), f"step {step} column {col}: {value}"
+            assert math.isfinite(ref), f"step {step} column {col}: torch gives {ref}"  # NaN would compare false
             excess = abs(value - ref) - (rtol * abs(ref) + atols[col])
             if excess > worst[0]:
                 worst = (excess, (step, col, value, ref))
     assert worst[1] is None, "step {}, column {}: ours {!r} vs torch {!r}".format(*worst[1])
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [([[1.0]], [[math.nan]]), ([[1.0]], [[math.inf]]), ([[math.nan]], [[1.0]]), ([[1.0, 1.0]], [[1.0, 1.1]])],
+)
+def test_assert_trajectories_match_fails_on_nan_and_differences(ours, theirs):
+    with pytest.raises(AssertionError):
+        assert_trajectories_match(ours, theirs)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -245,6 +255,10 @@ def test_one_cycle_holds_final_value_past_the_end(make_optimizer, anneal_strateg
 @pytest.mark.parametrize("cycle_mult", [1, 2, 3])
 def test_sgdr_equals_cosine_annealing_warm_restarts(make_optimizer, cycle_steps, torch_t0, cycle_mult):
     ours_opt, torch_opt = make_optimizer(lrs=LRS), make_optimizer(lrs=LRS)
+    if cycle_steps == 1 and cycle_mult == 1:  # a restart every step: torch's curve is a constant peak
+        with pytest.raises(ValueError, match="cycle_steps=1 .*never anneal"):
+            get_sgdr_schedule_with_warmup(ours_opt, 0, T, cycle_steps=1, cycle_mult=1)
+        return
     ours = get_sgdr_schedule_with_warmup(ours_opt, 0, T, cycle_steps=cycle_steps, cycle_mult=cycle_mult)
     theirs = torch_sched.CosineAnnealingWarmRestarts(torch_opt, T_0=torch_t0, T_mult=cycle_mult)
     assert_trajectories_match(trajectory(ours, ours_opt, T), trajectory(theirs, torch_opt, T))
@@ -294,7 +308,9 @@ def test_linear_warmup_equals_transformers(make_optimizer, name, warmup):
 
 
 # --------------------------------------------------------------------------------------------------
-# One definition: factory LR == base LR * the pure builder's multiplier
+# Wiring, not an oracle: factory LR == base LR * the pure builder's multiplier. Both sides come from
+# hf_lrsched, so a wrong formula moves both; what checks the formulas are the torch oracles above
+# (which drive the factories themselves) and the hand-computed tables in test_schedules_tables.py.
 # --------------------------------------------------------------------------------------------------
 
 FACTORY_CASES = [

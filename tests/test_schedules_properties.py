@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -46,14 +47,18 @@ def exponential_case(draw) -> tuple[str, dict]:
         options["gamma"] = draw(st.floats(0.5, 1.0))
     elif how == "final_lr_ratio":
         options["final_lr_ratio"] = draw(st.floats(1e-8, 1.0))
-    options["staircase_steps"] = draw(st.one_of(st.none(), st.integers(1, 50)))
+    span = options["num_training_steps"] - options["num_warmup_steps"]
+    # a staircase as long as the decay would never drop (rejected)
+    options["staircase_steps"] = draw(st.one_of(st.none(), st.integers(1, max(1, min(50, span - 1)))))
     return "exponential", options
 
 
 @st.composite
 def step_case(draw) -> tuple[str, dict]:
     options = draw(common_options())
-    options["step_size"] = draw(st.one_of(st.none(), st.integers(1, options["num_training_steps"])))
+    span = options["num_training_steps"] - options["num_warmup_steps"]
+    # step_size >= the decay span would never drop (rejected); with one step after warmup: the default
+    options["step_size"] = draw(st.none() if span < 2 else st.one_of(st.none(), st.integers(1, span - 1)))
     options["gamma"] = draw(st.floats(0.01, 1.0))
     return "step", options
 
@@ -72,8 +77,11 @@ def multistep_case(draw) -> tuple[str, dict]:
 @st.composite
 def sgdr_case(draw) -> tuple[str, dict]:
     options = draw(common_options())
-    options["cycle_steps"] = draw(st.one_of(st.none(), st.integers(1, options["num_training_steps"])))
+    span = options["num_training_steps"] - options["num_warmup_steps"]
     options["cycle_mult"] = draw(st.integers(1, 4))
+    # 1 step with cycle_mult=1 (a restart every step) and cycles longer than the decay are rejected
+    shortest = 2 if options["cycle_mult"] == 1 and span > 1 else 1
+    options["cycle_steps"] = draw(st.integers(shortest, max(shortest, span)))  # the default: test_schedules_tables
     options["cycle_decay"] = draw(st.one_of(st.just(1.0), st.floats(0.05, 1.0)))
     return "sgdr", options
 
@@ -211,7 +219,7 @@ def test_sgdr_anneals_within_each_cycle_between_floor_and_cycle_peak(case):
     _, options = case
     schedule = build(case)
     warmup, total, floor = options["num_warmup_steps"], options["num_training_steps"], options["min_lr_ratio"]
-    cycle_steps = options["cycle_steps"] or max(1, math.ceil((total - warmup) / 4))
+    cycle_steps = options["cycle_steps"]
     checked = 0
     for index, first, end in sgdr_cycles(warmup, total + 20, cycle_steps, options["cycle_mult"]):
         cycle = values(schedule, first, min(end, total + 20))
@@ -292,7 +300,8 @@ def test_one_cycle_rises_then_falls_and_momentum_mirrors_it(options, momentum_a,
         max_momentum=high,
     )
     m = values(momentum, 0, total + 20)
-    assert math.isclose(m[0], high, rel_tol=1e-12)
+    # (subnormal momenta lose their last bit in torch's arithmetic `(start - end) / 2`: abs_tol)
+    assert math.isclose(m[0], high, rel_tol=1e-12, abs_tol=1e-300)
     assert all(low - ULPS <= v <= high + ULPS for v in m)
     trough = m.index(min(m))
     assert nonincreasing(m[: trough + 1]) and nondecreasing(m[trough:])
@@ -313,12 +322,15 @@ def test_one_cycle_rises_then_falls_and_momentum_mirrors_it(options, momentum_a,
 def test_fractional_lengths_equal_their_step_count(total, fraction, kind):
     minimum = 0 if kind in ("warmup", "milestone") else 1
     steps = schedules.resolve_length(kind, fraction, total, minimum=minimum)
-    assert steps == max(minimum, math.ceil(round(fraction * total, 9)))
-    assert steps >= fraction * total - 1e-6  # rounds up, never loses a step
+    # Rounds up (never loses a step) to the first whole step at or past fraction * total, up to
+    # float noise in the product; the exact rule is pinned by the literal table below.
+    assert steps >= fraction * total - 1e-6
+    assert steps == minimum or steps - 1 < fraction * total
     if kind == "warmup":
         assume(steps < total)
-        build = lambda w: schedules.step_schedule(w, total, step_size=3, gamma=0.5)  # noqa: E731
+        build = lambda w: schedules.step_schedule(w, total, gamma=0.5)  # noqa: E731
     elif kind == "step_size":
+        assume(steps < total)
         build = lambda s: schedules.step_schedule(0, total, step_size=s, gamma=0.5)  # noqa: E731
     elif kind == "milestone":
         assume(0 < steps < total)
@@ -326,7 +338,131 @@ def test_fractional_lengths_equal_their_step_count(total, fraction, kind):
     elif kind == "cycle_steps":
         build = lambda c: schedules.sgdr_schedule(0, total, cycle_steps=c, cycle_mult=2)  # noqa: E731
     else:
+        assume(steps < total)
         build = lambda k: schedules.exponential_schedule(0, total, gamma=0.9, staircase_steps=k)  # noqa: E731
     by_fraction, by_steps = build(fraction), build(steps)
     probe = sorted({0, 1, steps - 1, steps, steps + 1, total // 2, total - 1, total})
     assert [by_fraction(s) for s in probe] == [by_steps(s) for s in probe]
+
+
+# (total, fraction, minimum) -> steps, worked out by hand: fraction * total rounded up, except that
+# float noise in the product (0.3 * 100 = 30.000000000000004) does not add a step.
+FRACTION_TABLE = [
+    (100, 0.3, 0, 30),
+    (100, 0.29, 0, 29),
+    (1000, 0.1, 0, 100),
+    (7, 0.5, 0, 4),
+    (10, 0.35, 0, 4),
+    (3, 0.01, 0, 1),
+    (200, 0.001, 1, 1),
+    (10, 0.7, 0, 7),
+    (30, 0.1, 0, 3),
+    (2000, 0.0005, 0, 1),
+    (3, 0.999, 0, 3),
+    (100, 0.301, 0, 31),  # 30.1 rounds up
+    (100, 0.300000000004, 0, 30),  # 30.0000000004: noise below 1e-9 is dropped
+]
+
+
+@pytest.mark.parametrize("total, fraction, minimum, steps", FRACTION_TABLE)
+def test_fraction_resolution_table(total, fraction, minimum, steps):
+    assert schedules.resolve_length("x", fraction, total, minimum=minimum) == steps
+
+
+# --------------------------------------------------------------------------------------------------
+# Extreme but accepted options: every multiplier is finite and in [0, 1]
+# --------------------------------------------------------------------------------------------------
+
+JUST_BELOW_ONE = math.nextafter(1.0, 0.0)
+SMALLEST = 5e-324  # the smallest positive float
+HUGE_FLOAT = 1.7976931348623157e308
+
+
+def extreme(low_values, strategy):
+    """``strategy`` or one of the hand-picked edge values."""
+    return st.one_of(st.sampled_from(low_values), strategy)
+
+
+ratio01 = extreme([0.0, SMALLEST, 1e-300, 0.5, JUST_BELOW_ONE], st.floats(0.0, 1.0, exclude_max=True))
+positive_ratio = extreme([SMALLEST, 1e-300, JUST_BELOW_ONE, 1.0], st.floats(0.0, 1.0, exclude_min=True))
+totals = extreme([2, 3, 4, 10**9 + 7, 10**15, 2**53], st.integers(2, 2**53))
+
+
+@st.composite
+def extreme_case(draw):
+    total = draw(totals)
+    warmup = draw(extreme([0, 1, total - 1], st.integers(0, total - 1)))
+    span = total - warmup
+    warmup_type = draw(st.sampled_from(schedules.WARMUP_TYPES))
+    start = draw(positive_ratio.filter(lambda s: s < 1.0) if warmup_type == "exponential" else ratio01)
+    common = dict(
+        num_warmup_steps=warmup,
+        num_training_steps=total,
+        warmup_type=warmup_type,
+        warmup_start_ratio=start,
+        min_lr_ratio=draw(ratio01),
+    )
+    kind = draw(st.sampled_from(["exponential", "step", "multistep", "sgdr", "one_cycle"]))
+    if kind == "exponential":
+        if draw(st.booleans()):
+            common["gamma"] = draw(positive_ratio)
+        else:
+            common["final_lr_ratio"] = draw(positive_ratio)
+        if span >= 2:
+            common["staircase_steps"] = draw(st.one_of(st.none(), extreme([1, span - 1], st.integers(1, span - 1))))
+    elif kind == "step":
+        common["gamma"] = draw(positive_ratio)
+        if span >= 2:
+            common["step_size"] = draw(st.one_of(st.none(), extreme([1, span - 1], st.integers(1, span - 1))))
+    elif kind == "multistep":
+        common["gamma"] = draw(positive_ratio)
+        if warmup + 1 <= total - 1:
+            picks = draw(st.lists(extreme([warmup + 1, total - 1], st.integers(warmup + 1, total - 1)), max_size=4))
+            common["milestones"] = sorted(set(picks)) or None
+    elif kind == "sgdr":
+        common["cycle_mult"] = mult = draw(extreme([1, 2, 2**53], st.integers(1, 2**53)))
+        shortest = 2 if mult == 1 and span > 1 else 1
+        common["cycle_steps"] = draw(extreme([shortest, span], st.integers(min(shortest, span), span)))
+        common["cycle_decay"] = draw(positive_ratio)
+    else:
+        three_phase = draw(st.booleans())
+        common = dict(
+            num_training_steps=total,
+            pct_start=draw(
+                extreme([JUST_BELOW_ONE, 0.49, 0.5], st.floats(0.0, 1.0, exclude_min=True, exclude_max=True))
+            ),
+            anneal_strategy=draw(st.sampled_from(schedules.ANNEAL_STRATEGIES)),
+            three_phase=three_phase,
+            div_factor=draw(extreme([1.0, HUGE_FLOAT], st.floats(1.0, HUGE_FLOAT))),
+            final_div_factor=draw(extreme([1.0, HUGE_FLOAT], st.floats(1.0, HUGE_FLOAT))),
+            min_lr_ratio=common["min_lr_ratio"],
+        )
+    return kind, common
+
+
+EXTREME_BUILDERS = {**BUILDERS, "one_cycle": schedules.one_cycle_schedule}
+
+
+@settings(max_examples=300, deadline=None)
+@given(extreme_case(), st.lists(st.integers(0, 2**54), max_size=8))
+def test_extreme_accepted_options_give_multipliers_in_unit_interval(case, random_steps):
+    kind, options = case
+    try:
+        schedule = EXTREME_BUILDERS[kind](**options)
+    except ValueError:  # e.g. a one-cycle pct_start too small for its T: rejected, not a bad curve
+        assume(False)
+    total = options["num_training_steps"]
+    warmup = options.get("num_warmup_steps", 0)
+    steps = {0, 1, warmup - 1, warmup, warmup + 1, total // 2, total - 2, total - 1, total, total + 1, 10 * total}
+    for step in sorted(s for s in steps | set(random_steps) if s >= 0):
+        value = schedule(step)
+        assert math.isfinite(value) and 0.0 <= value <= 1.0, (step, value)
+    if kind == "one_cycle":
+        momentum = schedules.one_cycle_momentum_schedule(
+            total,
+            pct_start=options["pct_start"],
+            three_phase=options["three_phase"],
+            base_momentum=0.0,
+            max_momentum=JUST_BELOW_ONE,
+        )
+        assert all(0.0 <= momentum(s) <= 1.0 for s in sorted(steps) if s >= 0)

@@ -180,3 +180,17 @@ def test_resume_from_checkpoint_is_bit_identical(tmp_path, name):
     assert resumed.momenta == full.momenta[10:]
     expected_lrs, expected_betas = expected_curves(name, warmup, options, [1e-3] * len(full.lrs[0]))
     assert full.lrs == expected_lrs and full.momenta == expected_betas
+
+
+def test_resume_with_other_scheduler_kwargs_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
+    common = dict(max_steps=12, learning_rate=1e-3, warmup_steps=2, lr_scheduler_type="warmup_step")
+    train_tiny(
+        make_args(tmp_path / "first", save_strategy="steps", save_steps=6, lr_scheduler_kwargs={"gamma": 0.5}, **common)
+    )
+    checkpoint = tmp_path / "first" / "checkpoint-6"
+    with pytest.raises(ValueError, match=r"gamma: saved 0\.5, now 0\.2"):
+        train_tiny(
+            make_args(tmp_path / "resumed", lr_scheduler_kwargs={"gamma": 0.2}, **common),
+            resume_from_checkpoint=str(checkpoint),
+        )
