@@ -599,8 +599,10 @@ def get_one_cycle_schedule(
     if max_lr is not None:
         peaks = _checked_per_group("max_lr", max_lr, optimizer, 0.0, low_open=True)
         if last_epoch == -1:
+            # The base LR LambdaLR starts from; it then sets each group's LR itself (in place for
+            # tensor LRs, which a float assigned here would replace).
             for group, peak in zip(optimizer.param_groups, peaks, strict=True):
-                group["lr"] = group["initial_lr"] = peak
+                group["initial_lr"] = peak
     identity = _identity(
         num_training_steps,
         num_warmup_steps=num_warmup_steps,

@@ -305,3 +305,15 @@ def test_sgdr_and_multistep_fractions_are_resolved_in_the_identity():
     assert sgdr["cycle_steps"] == 10 and sgdr["cycle_mult"] == 1 and sgdr["cycle_decay"] == 1.0
     multi = hf_lrsched.get_scheduler("warmup_multistep", _sgd(), 0, 40, {"milestones": [0.5, 30]})
     assert multi.state_dict()["schedule_options"]["milestones"] == [20, 30]
+
+
+def test_one_cycle_max_lr_keeps_tensor_lrs_tensors():
+    opt = _optimizer(lr_type=torch.tensor)
+    tensors = [g["lr"] for g in opt.param_groups]
+    sched = hf_lrsched.get_one_cycle_schedule(opt, 0, 100, max_lr=0.5, pct_start=0.25)
+    assert all(g["lr"] is t for g, t in zip(opt.param_groups, tensors))
+    assert [float(g["lr"]) for g in opt.param_groups] == pytest.approx([0.02, 0.02], rel=1e-6)
+    for _ in range(24):
+        opt.step()
+        sched.step()
+    assert [float(g["lr"]) for g in opt.param_groups] == pytest.approx([0.5, 0.5], rel=1e-6)
