@@ -200,6 +200,7 @@ def register_schedule(name: str, factory: Callable[..., Any], *, override: bool 
       >>> from transformers import TrainingArguments
       >>> TrainingArguments("out", lr_scheduler_type="halving").lr_scheduler_type.value
       'halving'
+      >>> unregister_schedule("halving")  # leave the registry as it was
     """
     if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
         raise ValueError(f"schedule name must be a lower-case identifier like 'my_schedule', got {name!r}")
