@@ -70,7 +70,7 @@ class OptimizerRecorder(TrainerCallback):
 
 
 def training_options(output_dir, **overrides) -> dict:
-    """``TrainingArguments`` options for a short, quiet CPU run (works on transformers 4.46+ and 5.x)."""
+    """``TrainingArguments`` options for a short, quiet CPU run (works on transformers 4.50+ and 5.x)."""
     options = dict(
         output_dir=str(output_dir),
         max_steps=24,
