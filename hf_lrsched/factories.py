@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from torch import Tensor
 from torch.optim import Optimizer
@@ -628,11 +628,10 @@ def get_one_cycle_schedule(
     )
 
 
-#: name -> factory for the schedules this package adds; :mod:`hf_lrsched.registry` registers them.
-BUILTIN_FACTORIES: dict[str, Callable[..., LambdaLR]] = {
-    "warmup_exponential": get_exponential_schedule_with_warmup,
-    "warmup_step": get_step_schedule_with_warmup,
-    "warmup_multistep": get_multistep_schedule_with_warmup,
-    "one_cycle": get_one_cycle_schedule,
-    "sgdr": get_sgdr_schedule_with_warmup,
-}
+def __getattr__(name: str):
+    # BUILTIN_FACTORIES moved to hf_lrsched.catalog (the one table of schedules); kept importable here.
+    if name == "BUILTIN_FACTORIES":
+        from .catalog import BUILTIN_FACTORIES
+
+        return BUILTIN_FACTORIES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
