@@ -2,7 +2,7 @@
 
 Everything that lists the built-in schedules reads it: the registry registers its rows, ``hf-lrsched
 list`` shows them, the recipes' help texts name them, the README's schedule table is generated from
-it (``python -m hf_lrsched.catalog``, checked by ``tests/test_catalog.py``), and the tests that run
+it (:func:`markdown_table`, checked by ``tests/test_catalog.py``), and the tests that run
 "for each schedule" are parametrized over :func:`names`.
 
 A row holds only what no function says: the name, the builder, the factory, the torch scheduler it
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import inspect
 import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import factories, schedules
+from ._docs import args_block
 
 __all__ = [
     "BUILTIN_FACTORIES",
@@ -160,40 +160,25 @@ def by_name(name: str) -> ScheduleInfo:
     raise ValueError(f"{name!r} is not a built-in hf-lrsched schedule; built-ins: {', '.join(names())}")
 
 
-def _args_block(doc: str) -> dict[str, str]:
-    """``name -> description`` (joined onto one line) from a Google-style ``Args:`` block."""
-    match = re.search(r"^(\s*)Args:\n(.*?)(?:\n\s*\n|\Z)", doc, re.S | re.M)
-    if match is None:
-        return {}
-    described: dict[str, str] = {}
-    current = None
-    for line in match.group(2).splitlines():
-        item = re.match(r"\s*(\w+): (.*)", line)
-        indent = len(line) - len(line.lstrip())
-        if item and (current is None or indent <= len(match.group(1)) + 2):
-            current = item.group(1)
-            described[current] = item.group(2).strip()
-        elif current is not None:
-            described[current] += " " + line.strip()
-    return described
-
-
-def _first_sentence(text: str) -> str:
-    return re.split(r"(?<=[^.])\.(?:\s|$)", text, maxsplit=1)[0].rstrip(".")
+def _meaning(text: str) -> str:
+    """An option's first sentence, plus its ``Default: ...`` sentence when it has one."""
+    sentences = re.split(r"(?<=[^.])\.(?:\s+|$)", text)
+    default = next((s for s in sentences[1:] if s.startswith("Default")), None)
+    return sentences[0] + (f"; {default[0].lower()}{default[1:]}" if default else "")
 
 
 def option_docs(row: ScheduleInfo) -> list[tuple[str, Any, str]]:
     """``(option, default, meaning)`` for each ``lr_scheduler_kwargs`` option of ``row``'s factory.
 
-    Read from the factory's signature and the first sentence of its ``Args`` entry.
+    Read from the factory's signature and its ``Args`` entry (first sentence, and the default's).
 
     Examples:
-      >>> option_docs(by_name("sgdr"))[1]
-      ('cycle_mult', 1, '``T_mult``, int >= 1')
+      >>> option_docs(by_name("warmup_step"))[1]
+      ('gamma', 0.1, 'factor applied at each drop, in (0, 1]')
     """
-    doc = _args_block(inspect.getdoc(row.factory) or "")
+    doc = args_block(row.factory)
     return [
-        (name, None if p.default is inspect.Parameter.empty else p.default, _first_sentence(doc.get(name, "")))
+        (name, None if p.default is inspect.Parameter.empty else p.default, _meaning(doc.get(name, "")))
         for name, p in inspect.signature(row.factory).parameters.items()
         if name not in _NOT_OPTIONS and p.kind is p.KEYWORD_ONLY
     ]
@@ -229,7 +214,3 @@ def markdown_table() -> str:
             f"| `{row.name}` | `{row.factory.__name__}` | {row.summary} | {_options_cell(row)} | {torch_cell} |"
         )
     return "\n".join(lines)
-
-
-if __name__ == "__main__":  # python -m hf_lrsched.catalog > table.md: the README's schedule table
-    sys.stdout.write(markdown_table() + "\n")

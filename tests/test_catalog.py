@@ -46,7 +46,7 @@ def test_hf_lrsched_list_shows_every_row_as_ours():
 
 
 def test_readme_schedule_table_is_generated_from_the_table():
-    # Regenerate with: python -m hf_lrsched.catalog
+    # Regenerate with: python -c "from hf_lrsched.catalog import markdown_table; print(markdown_table())"
     assert catalog.markdown_table() in README.read_text(encoding="utf-8")
 
 
