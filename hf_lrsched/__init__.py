@@ -44,6 +44,7 @@ __all__ = [
 
 from .callbacks import LRMonitorCallback, log_lrs, param_group_values
 from .lr_finder import LRFinderResult, find_lr
+from .momentum import momentum_key, momentum_value
 from .plotting import ScheduleCurve, plot_schedules, schedule_curve, schedule_curves
 
 __all__ += [
@@ -52,6 +53,8 @@ __all__ += [
     "ScheduleCurve",
     "find_lr",
     "log_lrs",
+    "momentum_key",
+    "momentum_value",
     "param_group_values",
     "plot_schedules",
     "schedule_curve",

@@ -18,6 +18,7 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from . import schedules
 from ._docs import args_section, summary
+from .momentum import momentum_key, momentum_value
 from .schedules import Schedule
 
 __all__ = [
@@ -331,7 +332,7 @@ def _checked_per_group(name: str, value, optimizer: Optimizer, low, high=None, *
 
 def _warn_if_momentum_is_off(optimizer: Optimizer, key: str) -> None:
     # torch's OneCycleLR turns a momentum of 0 on without a word (SGD and RMSprop default to 0).
-    firsts = [group["betas"][0] if key == "betas" else group["momentum"] for group in optimizer.param_groups]
+    firsts = [momentum_value(group) for group in optimizer.param_groups]
     if any(value == 0 for value in firsts):
         option = "betas[0]" if key == "betas" else "momentum"
         warnings.warn(
@@ -341,14 +342,6 @@ def _warn_if_momentum_is_off(optimizer: Optimizer, key: str) -> None:
             UserWarning,
             stacklevel=3,
         )
-
-
-def _momentum_key(optimizer: Optimizer) -> str | None:
-    if "betas" in optimizer.defaults:
-        return "betas"
-    if "momentum" in optimizer.defaults:
-        return "momentum"
-    return None
 
 
 def get_one_cycle_schedule(
@@ -442,7 +435,7 @@ def get_one_cycle_schedule(
         raise ValueError(f"cycle_momentum must be a bool, got {cycle_momentum!r}")
     momentum_lambdas, key = None, None
     if cycle_momentum:
-        key = _momentum_key(optimizer)
+        key = momentum_key(optimizer.defaults)
         if key is None:
             warnings.warn(
                 f"one_cycle: {type(optimizer).__name__} has no momentum or betas; cycling the LR only "

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from .momentum import momentum_key, momentum_value
 from .registry import get_scheduler
 
 __all__ = [
@@ -146,7 +147,7 @@ def schedule_curve(
     momentum = np.empty(num_training_steps)
     for step in range(num_training_steps):
         lrs[step] = group["lr"]
-        momentum[step] = group["betas"][0] if optimizer == "adamw" else group["momentum"]
+        momentum[step] = momentum_value(group)
         opt.step()  # no gradients: a no-op update, but keeps the scheduler's step-order check happy
         scheduler.step()
     return ScheduleCurve(
@@ -155,7 +156,7 @@ def schedule_curve(
         steps=np.arange(num_training_steps),
         lrs=lrs,
         momentum=momentum,
-        momentum_name="beta1" if optimizer == "adamw" else "momentum",
+        momentum_name="beta1" if momentum_key(group) == "betas" else "momentum",
         num_warmup_steps=num_warmup_steps,
     )
 
