@@ -30,6 +30,7 @@ __all__ = [
     "ScheduleCurve",
     "SchedulePlot",
     "check_output_path",
+    "new_figure",
     "plot_curves",
     "plot_schedules",
     "save_figure",
@@ -208,6 +209,19 @@ def _figure_class():
     except ImportError:
         raise ImportError("plotting needs matplotlib: pip install 'hf-lrsched[plot]'") from None
     return Figure
+
+
+def new_figure(*, figsize: tuple[float, float], dpi: int = 100):
+    """A matplotlib ``Figure`` drawn on Agg (no display, no pyplot state), with constrained layout.
+
+    Raises:
+      ImportError: matplotlib is not installed (the message says how to get it).
+
+    Examples:
+      >>> new_figure(figsize=(4, 3)).get_size_inches().tolist()
+      [4.0, 3.0]
+    """
+    return _figure_class()(figsize=figsize, dpi=dpi, layout="constrained")
 
 
 def _image_formats() -> list[str]:
