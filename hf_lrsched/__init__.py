@@ -1,7 +1,8 @@
 """hf-lrsched: exact learning-rate schedules for HuggingFace Transformers.
 
-``import hf_lrsched`` registers ``warmup_exponential``, ``warmup_step``, ``warmup_multistep``,
-``one_cycle`` and ``sgdr`` as ``TrainingArguments.lr_scheduler_type`` names.
+``import hf_lrsched`` registers the schedules of :mod:`hf_lrsched.catalog` (``warmup_exponential``,
+``warmup_step``, ``warmup_multistep``, ``one_cycle``, ``sgdr``) as ``TrainingArguments.lr_scheduler_type``
+names.
 """
 
 from .factories import (
