@@ -1,7 +1,8 @@
 """hf-lrsched: exact learning-rate schedules for HuggingFace Transformers.
 
-``import hf_lrsched`` registers ``warmup_exponential``, ``warmup_step``, ``warmup_multistep``,
-``one_cycle`` and ``sgdr`` as ``TrainingArguments.lr_scheduler_type`` names.
+``import hf_lrsched`` registers the schedules of :mod:`hf_lrsched.catalog` (``warmup_exponential``,
+``warmup_step``, ``warmup_multistep``, ``one_cycle``, ``sgdr``) as ``TrainingArguments.lr_scheduler_type``
+names.
 """
 
 from .factories import (
@@ -44,6 +45,7 @@ __all__ = [
 
 from .callbacks import LRMonitorCallback, log_lrs, param_group_values
 from .lr_finder import LRFinderResult, find_lr
+from .momentum import momentum_key, momentum_value
 from .plotting import ScheduleCurve, plot_schedules, schedule_curve, schedule_curves
 
 __all__ += [
@@ -52,6 +54,8 @@ __all__ += [
     "ScheduleCurve",
     "find_lr",
     "log_lrs",
+    "momentum_key",
+    "momentum_value",
     "param_group_values",
     "plot_schedules",
     "schedule_curve",

@@ -21,6 +21,8 @@ from typing import Any
 from transformers import TrainerCallback
 from transformers.utils import logging
 
+from .momentum import momentum_key, momentum_value
+
 __all__ = ["LRMonitorCallback", "log_lrs", "param_group_values"]
 
 logger = logging.get_logger(__name__)
@@ -61,15 +63,9 @@ def param_group_values(optimizer, *, momentum: bool = True) -> dict[str, float]:
             values[f"lr/group_{i}"] = lr
         if not momentum:
             continue
-        betas = group.get("betas")
-        if isinstance(betas, (tuple, list)) and betas:
-            beta1 = _as_float(betas[0])
-            if beta1 is not None:
-                values[f"beta1/group_{i}"] = beta1
-        elif "momentum" in group:
-            value = _as_float(group["momentum"])
-            if value is not None:
-                values[f"momentum/group_{i}"] = value
+        value = _as_float(momentum_value(group))
+        if value is not None:
+            values[f"{'beta1' if momentum_key(group) == 'betas' else 'momentum'}/group_{i}"] = value
     return values
 
 

@@ -22,7 +22,7 @@ import sys
 import hf_lrsched  # registers the schedule names
 
 from . import _transformers_compat as compat
-from .factories import BUILTIN_FACTORIES
+from .catalog import BUILTIN_FACTORIES
 from .registry import required_schedule_options, schedule_options
 
 

@@ -2,20 +2,21 @@
 
 Each ``get_*`` factory validates its options through the pure builders of
 :mod:`hf_lrsched.schedules` and wraps the resulting multiplier in :class:`ScheduleLR`, a
-``LambdaLR`` subclass. Nothing about the curve is computed here.
+``LambdaLR`` subclass (:mod:`hf_lrsched.schedule_lr`). Nothing about the curve is computed here.
 """
 
 from __future__ import annotations
 
-import os
+import inspect
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
-from torch import Tensor
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LambdaLR
 
 from . import schedules
+from ._docs import args_section, summary
+from .momentum import momentum_key, momentum_value
+from .schedule_lr import ScheduleLR
 from .schedules import Schedule
 
 __all__ = [
@@ -25,153 +26,8 @@ __all__ = [
     "get_one_cycle_schedule",
     "get_sgdr_schedule_with_warmup",
     "get_step_schedule_with_warmup",
+    "warmup_factory",
 ]
-
-
-class ScheduleLR(LambdaLR):
-    """A ``LambdaLR`` driven by one pure schedule shared by every parameter group.
-
-    The multiplier is evaluated once per step and applied to each group's base LR, so groups keep
-    their own LRs. Optionally it also sets each group's momentum (SGD ``momentum`` or Adam
-    ``betas[0]``) from per-group momentum schedules, as ``OneCycleLR`` does.
-
-    ``state_dict()`` holds only plain data, so checkpoints load with ``torch.load(weights_only=True)``.
-    Besides the step counters and base LRs it saves what identifies the schedule: ``schedule_name``,
-    ``schedule_options`` (the options, with lengths given as fractions resolved to steps) and
-    ``momentum_key``. ``load_state_dict`` refuses a state saved with a different identity, with a
-    ``ValueError`` naming each differing option (saved vs now), so a resume never mixes two
-    schedules. To change the schedule on purpose, set the environment variable
-    ``HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1``: the new schedule (with its own base LRs) then continues
-    from the saved step. States without an identity (saved by hf-lrsched 0.1.0) load as before.
-    The structure of the scheduler (momentum key, float or tensor LRs) always stays that of the
-    current optimizer.
-
-    Args:
-      optimizer: wrapped optimizer.
-      lr_lambda: ``step -> multiplier`` (one function for all groups).
-      last_epoch: index of the last step, ``-1`` to start fresh (as in ``LambdaLR``).
-      momentum_lambdas: one ``step -> momentum`` function per group, or ``None``.
-      momentum_key: ``"momentum"`` or ``"betas"``: where the momentum goes in each group.
-      schedule_name: the registered name of the schedule (``None``: not checked on load).
-      schedule_options: the schedule's options as plain data (``None``: not checked on load).
-
-    Examples:
-      >>> import torch
-      >>> from hf_lrsched import get_scheduler
-      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-      >>> saved = get_scheduler("warmup_step", opt, 0, 100, {"gamma": 0.5}).state_dict()
-      >>> get_scheduler("warmup_step", opt, 0, 100, {"gamma": 0.2}).load_state_dict(saved)
-      Traceback (most recent call last):
-      ...
-      ValueError: the scheduler state was saved with another schedule: gamma: saved 0.5, now 0.2; ...
-    """
-
-    #: Fields that describe this scheduler's structure: never taken from a loaded state.
-    _STRUCTURE = ("schedule_name", "schedule_options", "momentum_key", "_tensor_lrs", "_momentum_lambdas")
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        lr_lambda: Schedule,
-        last_epoch: int = -1,
-        *,
-        momentum_lambdas: Sequence[Schedule] | None = None,
-        momentum_key: str | None = None,
-        schedule_name: str | None = None,
-        schedule_options: Mapping | None = None,
-    ) -> None:
-        if not callable(lr_lambda):
-            raise TypeError(f"lr_lambda must be a callable step -> multiplier, got {lr_lambda!r}")
-        self._momentum_lambdas = list(momentum_lambdas) if momentum_lambdas is not None else None
-        self.momentum_key = momentum_key
-        self.schedule_name = schedule_name
-        self.schedule_options = dict(schedule_options) if schedule_options is not None else None
-        self._tensor_lrs = any(isinstance(group["lr"], Tensor) for group in optimizer.param_groups)
-        super().__init__(optimizer, lr_lambda, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        step = self.last_epoch
-        multiplier = self.lr_lambdas[0](step)
-        if self._momentum_lambdas is not None:
-            self._set_momentum(step)
-        return [base_lr * multiplier for base_lr in self.base_lrs]
-
-    def step(self, epoch: int | None = None) -> None:
-        # torch's step() handles the deprecated `epoch` argument, the first-step order warnings and
-        # tensor LRs; past those, an update is "one multiplier times each base LR", done here without
-        # the per-step context managers and list copies that dominate a torch scheduler step.
-        if epoch is not None or self._step_count < 2 or self._tensor_lrs:
-            super().step(epoch)
-            return
-        self._step_count += 1
-        self.last_epoch = step = self.last_epoch + 1
-        multiplier = self.lr_lambdas[0](step)
-        if self._momentum_lambdas is not None:
-            self._set_momentum(step)
-        last_lr = []
-        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = lr = base_lr * multiplier
-            last_lr.append(lr)
-        self._last_lr = last_lr
-
-    def _set_momentum(self, step: int) -> None:
-        betas = self.momentum_key == "betas"
-        previous = value = None
-        for group, momentum in zip(self.optimizer.param_groups, self._momentum_lambdas, strict=True):
-            if momentum is not previous:  # groups sharing one momentum schedule evaluate it once
-                value, previous = momentum(step), momentum
-            if betas:
-                group["betas"] = (value, *group["betas"][1:])
-            else:
-                group["momentum"] = value
-
-    def get_last_momentum(self) -> list[float] | None:
-        """The momentum (or beta1) of each group at the current step, or ``None`` if not cycled."""
-        if self._momentum_lambdas is None:
-            return None
-        return [m(self.last_epoch) for m in self._momentum_lambdas]
-
-    def state_dict(self) -> dict:
-        state = super().state_dict()
-        state.pop("_momentum_lambdas", None)  # functions: rebuilt by the factory, not saved
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Load a state saved by :meth:`state_dict`; refuse one saved with another schedule.
-
-        Raises:
-          ValueError: the saved schedule name, options or momentum key differ from this scheduler's
-            (each difference named, saved vs now), unless ``HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1``.
-        """
-        state = dict(state_dict)
-        changes = self._schedule_changes(state)
-        if changes and os.environ.get("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", "").lower() not in ("1", "true", "yes"):
-            raise ValueError(
-                "the scheduler state was saved with another schedule: "
-                + "; ".join(changes)
-                + "; resume with the schedule it was saved with, or set HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1 "
-                "to continue from the saved step with the new schedule"
-            )
-        for key in self._STRUCTURE:
-            state.pop(key, None)
-        if changes:
-            state.pop("base_lrs", None)  # a deliberate change: the new schedule's peak LRs apply
-        super().load_state_dict(state)
-
-    def _schedule_changes(self, saved: Mapping) -> list[str]:
-        """``"option: saved X, now Y"`` for each difference between a saved identity and this one."""
-        changes = []
-        if "momentum_key" in saved and saved["momentum_key"] != self.momentum_key:
-            changes.append(f"momentum_key: saved {saved['momentum_key']!r}, now {self.momentum_key!r}")
-        if saved.get("schedule_name") is None or self.schedule_name is None:
-            return changes  # saved by 0.1.0, or a hand-built ScheduleLR: nothing more to compare
-        if saved["schedule_name"] != self.schedule_name:
-            return [f"schedule: saved {saved['schedule_name']!r}, now {self.schedule_name!r}", *changes]
-        before, now = saved.get("schedule_options") or {}, self.schedule_options or {}
-        for key in sorted(set(before) | set(now)):
-            if before.get(key) != now.get(key):
-                changes.append(f"{key}: saved {before.get(key)!r}, now {now.get(key)!r}")
-        return changes
 
 
 #: Lengths a factory may get as fractions of num_training_steps; recorded resolved to steps.
@@ -205,251 +61,116 @@ def _per_group(name: str, value, optimizer: Optimizer) -> list:
     return [value] * groups
 
 
-def get_exponential_schedule_with_warmup(
-    optimizer: Optimizer,
-    num_warmup_steps: int | float = 0,
-    num_training_steps: int | None = None,
-    *,
-    gamma: float | None = None,
-    final_lr_ratio: float | None = None,
-    staircase_steps: int | float | None = None,
-    min_lr_ratio: float = 0.0,
-    warmup_type: str = "linear",
-    warmup_start_ratio: float = 0.0,
-    last_epoch: int = -1,
-) -> ScheduleLR:
-    """Warmup, then ``lr = base_lr * gamma ** (step - num_warmup_steps)`` (``ExponentialLR``).
+_OPTIMIZER = inspect.Parameter("optimizer", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="Optimizer")
+_LAST_EPOCH = inspect.Parameter("last_epoch", inspect.Parameter.KEYWORD_ONLY, default=-1, annotation="int")
 
-    Registered as ``lr_scheduler_type="warmup_exponential"``. See
-    :func:`hf_lrsched.schedules.exponential_schedule` for the formula and every option.
+
+def _example_doc(function_name: str, example: tuple[str, Sequence[int], list[float]] | None) -> str:
+    """A doctest: build with ``example[0]`` (after the optimizer), multipliers at steps ``example[1]``."""
+    if example is None:
+        return ""
+    arguments, steps, multipliers = example
+    return (
+        "\nExamples:\n"
+        "  >>> import torch\n"
+        "  >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)\n"
+        f"  >>> sched = {function_name}(opt, {arguments})\n"
+        f"  >>> [round(sched.lr_lambdas[0](s), 6) for s in {tuple(steps)!r}]\n"
+        f"  {multipliers!r}\n"
+    )
+
+
+def _factory_doc(name: str, builder: Callable[..., Schedule], first_line: str | None, example_doc: str) -> str:
+    """A factory's docstring: the builder's summary and ``Args`` (one source), plus what the factory adds."""
+    args = "\n".join("  " + line for line in args_section(builder))
+    doc = (
+        f"{first_line or summary(builder)}\n\n"
+        f'Registered as ``lr_scheduler_type="{name}"``: wraps :func:`hf_lrsched.schedules.{builder.__name__}`\n'
+        "(the formula and the defaults are documented there) in a :class:`ScheduleLR`.\n\n"
+        "Args:\n"
+        "  optimizer: the optimizer whose groups' LRs are scheduled.\n"
+        f"{args}\n"
+        "  last_epoch: index of the last step when resuming.\n\n"
+        "Returns:\n"
+        "  A :class:`ScheduleLR` (a ``torch.optim.lr_scheduler.LambdaLR``).\n"
+    )
+    return doc + example_doc
+
+
+def warmup_factory(
+    name: str,
+    builder: Callable[..., Schedule],
+    *,
+    function_name: str | None = None,
+    summary: str | None = None,
+    example: tuple[str, Sequence[int], list[float]] | None = None,
+) -> Callable[..., ScheduleLR]:
+    """The ``get_*`` factory of a warmup schedule: ``builder``'s signature and options, plus an optimizer.
+
+    The factory takes ``(optimizer, num_warmup_steps, num_training_steps, *, <builder's options>,
+    last_epoch=-1)``, builds ``builder(...)`` and wraps it in a :class:`ScheduleLR` recording
+    ``name`` and the options (fractions resolved to steps) as its identity. Its signature and
+    docstring are the builder's, so the options are described once, in :mod:`hf_lrsched.schedules`.
 
     Args:
-      optimizer: the optimizer whose groups' LRs are scheduled.
-      num_warmup_steps: warmup length (steps, or fraction of ``num_training_steps``).
-      num_training_steps: total optimizer steps (needed unless ``gamma`` is given).
-      gamma: per-step decay in (0, 1].
-      final_lr_ratio: or reach ``base_lr * final_lr_ratio`` at the end (default 0.01 when neither
-        is given).
-      staircase_steps: drop in jumps every this many steps.
-      min_lr_ratio: floor, as a fraction of each group's base LR.
-      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
-      warmup_start_ratio: LR at step 0 as a fraction of the base LR.
-      last_epoch: index of the last step when resuming.
+      name: the registered ``lr_scheduler_type`` name.
+      builder: a pure builder ``(num_warmup_steps, num_training_steps, *, options) -> Schedule``.
+      function_name: the factory's ``__name__`` (default ``get_<name>_schedule``).
+      summary: the docstring's first line, what ``hf-lrsched list`` shows (default: the builder's).
+      example: ``(arguments after the optimizer, steps, expected multipliers)``: the factory's
+        ``Examples`` doctest (the expected values written by hand).
 
     Returns:
-      A :class:`ScheduleLR` (a ``torch.optim.lr_scheduler.LambdaLR``).
+      The factory, with ``__signature__`` and ``__doc__`` set.
 
     Examples:
       >>> import torch
+      >>> from hf_lrsched import schedules
+      >>> get_halving = warmup_factory("halving", schedules.step_schedule)
       >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-      >>> sched = get_exponential_schedule_with_warmup(opt, 2, 10, gamma=0.5)
-      >>> lrs = []
-      >>> for _ in range(5):
-      ...     lrs.append(sched.get_last_lr()[0]); opt.step(); sched.step()
-      >>> lrs
-      [0.0, 0.5, 1.0, 0.5, 0.25]
+      >>> get_halving(opt, 0, 10, step_size=5, gamma=0.5).lr_lambdas[0](7)
+      0.5
+      >>> list(inspect.signature(get_halving).parameters)[:4], get_halving.__name__
+      (['optimizer', 'num_warmup_steps', 'num_training_steps', 'step_size'], 'get_halving_schedule')
     """
-    schedule = schedules.exponential_schedule(
-        num_warmup_steps,
-        num_training_steps,
-        gamma=gamma,
-        final_lr_ratio=final_lr_ratio,
-        staircase_steps=staircase_steps,
-        min_lr_ratio=min_lr_ratio,
-        warmup_type=warmup_type,
-        warmup_start_ratio=warmup_start_ratio,
-    )
-    identity = _identity(
-        num_training_steps,
-        num_warmup_steps=num_warmup_steps,
-        gamma=gamma,
-        final_lr_ratio=final_lr_ratio,
-        staircase_steps=staircase_steps,
-        min_lr_ratio=min_lr_ratio,
-        warmup_type=warmup_type,
-        warmup_start_ratio=warmup_start_ratio,
-    )
-    return ScheduleLR(optimizer, schedule, last_epoch, schedule_name="warmup_exponential", schedule_options=identity)
+    builder_parameters = list(inspect.signature(builder).parameters.values())
+    signature = inspect.Signature([_OPTIMIZER, *builder_parameters, _LAST_EPOCH], return_annotation="ScheduleLR")
+
+    def factory(*args, **kwargs) -> ScheduleLR:
+        bound = signature.bind(*args, **kwargs)  # a misspelt option is a TypeError naming it
+        bound.apply_defaults()
+        options = dict(bound.arguments)
+        optimizer, last_epoch = options.pop("optimizer"), options.pop("last_epoch")
+        schedule = builder(**options)
+        identity = _identity(options.pop("num_training_steps"), **options)
+        return ScheduleLR(optimizer, schedule, last_epoch, schedule_name=name, schedule_options=identity)
+
+    factory.__name__ = factory.__qualname__ = function_name or f"get_{name}_schedule"
+    factory.__signature__ = signature
+    factory.__doc__ = _factory_doc(name, builder, summary, _example_doc(factory.__name__, example))
+    return factory
 
 
-def get_step_schedule_with_warmup(
-    optimizer: Optimizer,
-    num_warmup_steps: int | float,
-    num_training_steps: int,
-    *,
-    step_size: int | float | None = None,
-    gamma: float = 0.1,
-    min_lr_ratio: float = 0.0,
-    warmup_type: str = "linear",
-    warmup_start_ratio: float = 0.0,
-    last_epoch: int = -1,
-) -> ScheduleLR:
-    """Warmup, then multiply the LR by ``gamma`` every ``step_size`` steps (``StepLR``).
-
-    Registered as ``lr_scheduler_type="warmup_step"``. See
-    :func:`hf_lrsched.schedules.step_schedule` for the formula.
-
-    Args:
-      optimizer: the optimizer whose groups' LRs are scheduled.
-      num_warmup_steps: warmup length (steps, or fraction of ``num_training_steps``).
-      num_training_steps: total optimizer steps.
-      step_size: steps between drops after warmup (default: a third of the steps after warmup).
-      gamma: factor at each drop, in (0, 1].
-      min_lr_ratio: floor, as a fraction of each group's base LR.
-      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
-      warmup_start_ratio: LR at step 0 as a fraction of the base LR.
-      last_epoch: index of the last step when resuming.
-
-    Returns:
-      A :class:`ScheduleLR`.
-
-    Examples:
-      >>> import torch
-      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-      >>> sched = get_step_schedule_with_warmup(opt, 0, 90, step_size=30, gamma=0.1)
-      >>> [round(sched.lr_lambdas[0](s), 12) for s in (0, 29, 30, 60, 89)]
-      [1.0, 1.0, 0.1, 0.01, 0.01]
-    """
-    schedule = schedules.step_schedule(
-        num_warmup_steps,
-        num_training_steps,
-        step_size=step_size,
-        gamma=gamma,
-        min_lr_ratio=min_lr_ratio,
-        warmup_type=warmup_type,
-        warmup_start_ratio=warmup_start_ratio,
-    )
-    identity = _identity(
-        num_training_steps,
-        num_warmup_steps=num_warmup_steps,
-        step_size=step_size,
-        gamma=gamma,
-        min_lr_ratio=min_lr_ratio,
-        warmup_type=warmup_type,
-        warmup_start_ratio=warmup_start_ratio,
-    )
-    return ScheduleLR(optimizer, schedule, last_epoch, schedule_name="warmup_step", schedule_options=identity)
-
-
-def get_multistep_schedule_with_warmup(
-    optimizer: Optimizer,
-    num_warmup_steps: int | float,
-    num_training_steps: int,
-    *,
-    milestones: Sequence[int | float] | None = None,
-    gamma: float = 0.1,
-    min_lr_ratio: float = 0.0,
-    warmup_type: str = "linear",
-    warmup_start_ratio: float = 0.0,
-    last_epoch: int = -1,
-) -> ScheduleLR:
-    """Warmup, then multiply the LR by ``gamma`` at each milestone (``MultiStepLR``).
-
-    Milestones are absolute optimizer steps (or fractions of training). Registered as
-    ``lr_scheduler_type="warmup_multistep"``. See :func:`hf_lrsched.schedules.multistep_schedule`.
-
-    Args:
-      optimizer: the optimizer whose groups' LRs are scheduled.
-      num_warmup_steps: warmup length (steps, or fraction of ``num_training_steps``).
-      num_training_steps: total optimizer steps.
-      milestones: increasing steps or fractions (default: 50% and 75% of the steps after warmup).
-      gamma: factor at each milestone, in (0, 1].
-      min_lr_ratio: floor, as a fraction of each group's base LR.
-      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
-      warmup_start_ratio: LR at step 0 as a fraction of the base LR.
-      last_epoch: index of the last step when resuming.
-
-    Returns:
-      A :class:`ScheduleLR`.
-
-    Examples:
-      >>> import torch
-      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-      >>> sched = get_multistep_schedule_with_warmup(opt, 0, 200, milestones=[60, 120, 160], gamma=0.2)
-      >>> [round(0.1 * sched.lr_lambdas[0](s), 12) for s in (0, 60, 120, 160)]
-      [0.1, 0.02, 0.004, 0.0008]
-    """
-    schedule = schedules.multistep_schedule(
-        num_warmup_steps,
-        num_training_steps,
-        milestones=milestones,
-        gamma=gamma,
-        min_lr_ratio=min_lr_ratio,
-        warmup_type=warmup_type,
-        warmup_start_ratio=warmup_start_ratio,
-    )
-    identity = _identity(
-        num_training_steps,
-        num_warmup_steps=num_warmup_steps,
-        milestones=milestones,
-        gamma=gamma,
-        min_lr_ratio=min_lr_ratio,
-        warmup_type=warmup_type,
-        warmup_start_ratio=warmup_start_ratio,
-    )
-    return ScheduleLR(optimizer, schedule, last_epoch, schedule_name="warmup_multistep", schedule_options=identity)
-
-
-def get_sgdr_schedule_with_warmup(
-    optimizer: Optimizer,
-    num_warmup_steps: int | float,
-    num_training_steps: int,
-    *,
-    cycle_steps: int | float | None = None,
-    cycle_mult: int = 1,
-    cycle_decay: float = 1.0,
-    min_lr_ratio: float = 0.0,
-    warmup_type: str = "linear",
-    warmup_start_ratio: float = 0.0,
-    last_epoch: int = -1,
-) -> ScheduleLR:
-    """Warmup, then cosine annealing with warm restarts (``CosineAnnealingWarmRestarts``).
-
-    Registered as ``lr_scheduler_type="sgdr"``. See :func:`hf_lrsched.schedules.sgdr_schedule`.
-
-    Args:
-      optimizer: the optimizer whose groups' LRs are scheduled.
-      num_warmup_steps: warmup length (steps, or fraction of ``num_training_steps``).
-      num_training_steps: total optimizer steps.
-      cycle_steps: first cycle length, ``T_0`` (default: a quarter of the steps after warmup).
-      cycle_mult: ``T_mult``, int >= 1.
-      cycle_decay: each restart's peak is this times the previous one, in (0, 1].
-      min_lr_ratio: ``eta_min`` as a fraction of each group's base LR.
-      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
-      warmup_start_ratio: LR at step 0 as a fraction of the base LR.
-      last_epoch: index of the last step when resuming.
-
-    Returns:
-      A :class:`ScheduleLR`.
-
-    Examples:
-      >>> import torch
-      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-      >>> sched = get_sgdr_schedule_with_warmup(opt, 0, 30, cycle_steps=10, cycle_mult=2)
-      >>> [round(sched.lr_lambdas[0](s), 6) for s in (0, 5, 10, 20, 29)]
-      [1.0, 0.5, 1.0, 0.5, 0.006156]
-    """
-    schedule = schedules.sgdr_schedule(
-        num_warmup_steps,
-        num_training_steps,
-        cycle_steps=cycle_steps,
-        cycle_mult=cycle_mult,
-        cycle_decay=cycle_decay,
-        min_lr_ratio=min_lr_ratio,
-        warmup_type=warmup_type,
-        warmup_start_ratio=warmup_start_ratio,
-    )
-    identity = _identity(
-        num_training_steps,
-        num_warmup_steps=num_warmup_steps,
-        cycle_steps=cycle_steps,
-        cycle_mult=cycle_mult,
-        cycle_decay=cycle_decay,
-        min_lr_ratio=min_lr_ratio,
-        warmup_type=warmup_type,
-        warmup_start_ratio=warmup_start_ratio,
-    )
-    return ScheduleLR(optimizer, schedule, last_epoch, schedule_name="sgdr", schedule_options=identity)
+get_exponential_schedule_with_warmup = warmup_factory(
+    "warmup_exponential", schedules.exponential_schedule, function_name="get_exponential_schedule_with_warmup",
+    summary="Warmup, then ``lr = base_lr * gamma ** (step - num_warmup_steps)`` (``ExponentialLR``).",
+    example=("2, 10, gamma=0.5", (0, 1, 2, 3, 4), [0.0, 0.5, 1.0, 0.5, 0.25]),
+)  # fmt: skip
+get_step_schedule_with_warmup = warmup_factory(
+    "warmup_step", schedules.step_schedule, function_name="get_step_schedule_with_warmup",
+    summary="Warmup, then multiply the LR by ``gamma`` every ``step_size`` steps (``StepLR``).",
+    example=("0, 90, step_size=30, gamma=0.1", (0, 29, 30, 60, 89), [1.0, 1.0, 0.1, 0.01, 0.01]),
+)  # fmt: skip
+get_multistep_schedule_with_warmup = warmup_factory(
+    "warmup_multistep", schedules.multistep_schedule, function_name="get_multistep_schedule_with_warmup",
+    summary="Warmup, then multiply the LR by ``gamma`` at each milestone (``MultiStepLR``).",
+    example=("0, 200, milestones=[60, 120, 160], gamma=0.2", (0, 60, 120, 160), [1.0, 0.2, 0.04, 0.008]),
+)  # fmt: skip
+get_sgdr_schedule_with_warmup = warmup_factory(
+    "sgdr", schedules.sgdr_schedule, function_name="get_sgdr_schedule_with_warmup",
+    summary="Warmup, then cosine annealing with warm restarts (``CosineAnnealingWarmRestarts``).",
+    example=("0, 30, cycle_steps=10, cycle_mult=2", (0, 5, 10, 20, 29), [1.0, 0.5, 1.0, 0.5, 0.006156]),
+)  # fmt: skip
 
 
 def _checked_per_group(name: str, value, optimizer: Optimizer, low, high=None, **interval) -> list[float]:
@@ -463,7 +184,7 @@ def _checked_per_group(name: str, value, optimizer: Optimizer, low, high=None, *
 
 def _warn_if_momentum_is_off(optimizer: Optimizer, key: str) -> None:
     # torch's OneCycleLR turns a momentum of 0 on without a word (SGD and RMSprop default to 0).
-    firsts = [group["betas"][0] if key == "betas" else group["momentum"] for group in optimizer.param_groups]
+    firsts = [momentum_value(group) for group in optimizer.param_groups]
     if any(value == 0 for value in firsts):
         option = "betas[0]" if key == "betas" else "momentum"
         warnings.warn(
@@ -473,14 +194,6 @@ def _warn_if_momentum_is_off(optimizer: Optimizer, key: str) -> None:
             UserWarning,
             stacklevel=3,
         )
-
-
-def _momentum_key(optimizer: Optimizer) -> str | None:
-    if "betas" in optimizer.defaults:
-        return "betas"
-    if "momentum" in optimizer.defaults:
-        return "momentum"
-    return None
 
 
 def get_one_cycle_schedule(
@@ -574,7 +287,7 @@ def get_one_cycle_schedule(
         raise ValueError(f"cycle_momentum must be a bool, got {cycle_momentum!r}")
     momentum_lambdas, key = None, None
     if cycle_momentum:
-        key = _momentum_key(optimizer)
+        key = momentum_key(optimizer.defaults)
         if key is None:
             warnings.warn(
                 f"one_cycle: {type(optimizer).__name__} has no momentum or betas; cycling the LR only "
@@ -630,11 +343,10 @@ def get_one_cycle_schedule(
     )
 
 
-#: name -> factory for the schedules this package adds; :mod:`hf_lrsched.registry` registers them.
-BUILTIN_FACTORIES: dict[str, Callable[..., LambdaLR]] = {
-    "warmup_exponential": get_exponential_schedule_with_warmup,
-    "warmup_step": get_step_schedule_with_warmup,
-    "warmup_multistep": get_multistep_schedule_with_warmup,
-    "one_cycle": get_one_cycle_schedule,
-    "sgdr": get_sgdr_schedule_with_warmup,
-}
+def __getattr__(name: str):
+    # BUILTIN_FACTORIES moved to hf_lrsched.catalog (the one table of schedules); kept importable here.
+    if name == "BUILTIN_FACTORIES":
+        from .catalog import BUILTIN_FACTORIES
+
+        return BUILTIN_FACTORIES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

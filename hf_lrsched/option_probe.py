@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from .factories import BUILTIN_FACTORIES
+from .catalog import BUILTIN_FACTORIES
 
 __all__ = ["check_options_early"]
 

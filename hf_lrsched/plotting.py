@@ -23,12 +23,14 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from .momentum import momentum_key, momentum_value
 from .registry import get_scheduler
 
 __all__ = [
     "ScheduleCurve",
     "SchedulePlot",
     "check_output_path",
+    "new_figure",
     "plot_curves",
     "plot_schedules",
     "save_figure",
@@ -146,7 +148,7 @@ def schedule_curve(
     momentum = np.empty(num_training_steps)
     for step in range(num_training_steps):
         lrs[step] = group["lr"]
-        momentum[step] = group["betas"][0] if optimizer == "adamw" else group["momentum"]
+        momentum[step] = momentum_value(group)
         opt.step()  # no gradients: a no-op update, but keeps the scheduler's step-order check happy
         scheduler.step()
     return ScheduleCurve(
@@ -155,7 +157,7 @@ def schedule_curve(
         steps=np.arange(num_training_steps),
         lrs=lrs,
         momentum=momentum,
-        momentum_name="beta1" if optimizer == "adamw" else "momentum",
+        momentum_name="beta1" if momentum_key(group) == "betas" else "momentum",
         num_warmup_steps=num_warmup_steps,
     )
 
@@ -207,6 +209,19 @@ def _figure_class():
     except ImportError:
         raise ImportError("plotting needs matplotlib: pip install 'hf-lrsched[plot]'") from None
     return Figure
+
+
+def new_figure(*, figsize: tuple[float, float], dpi: int = 100):
+    """A matplotlib ``Figure`` drawn on Agg (no display, no pyplot state), with constrained layout.
+
+    Raises:
+      ImportError: matplotlib is not installed (the message says how to get it).
+
+    Examples:
+      >>> new_figure(figsize=(4, 3)).get_size_inches().tolist()
+      [4.0, 3.0]
+    """
+    return _figure_class()(figsize=figsize, dpi=dpi, layout="constrained")
 
 
 def _image_formats() -> list[str]:

@@ -22,7 +22,7 @@ import torch
 from transformers import get_scheduler as _transformers_get_scheduler
 
 from . import _transformers_compat as compat
-from .factories import BUILTIN_FACTORIES
+from .catalog import BUILTIN_FACTORIES
 from .option_probe import check_options_early
 from .schedules import check_int, check_lengths, resolve_length
 

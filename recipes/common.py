@@ -587,10 +587,11 @@ def plot_lr_schedule(updates: Sequence[dict], path: str | os.PathLike, title: st
 
 
 def optimizer_momentum(group: dict) -> float | None:
-    """The momentum a param group uses: Adam's ``betas[0]`` or SGD's ``momentum``."""
-    if "betas" in group:
-        return float(group["betas"][0])
-    return float(group["momentum"]) if "momentum" in group else None
+    """The momentum a param group uses (Adam's ``betas[0]`` or SGD's ``momentum``), as a plain float."""
+    from hf_lrsched import momentum_value  # the package's one answer to "which key holds the momentum"
+
+    value = momentum_value(group)
+    return None if value is None else float(value)
 
 
 def check_schedule(name: str, options: dict | None, warmup, total_steps: int | None) -> None:

@@ -58,8 +58,8 @@ class TrainArguments:
     lr_scheduler_type: str = field(
         default="linear",
         metadata={
-            "help": "Schedule name: warmup_exponential, warmup_step, warmup_multistep, one_cycle, sgdr, "
-            "or any transformers name."
+            "help": "Schedule name: any name `hf-lrsched list` shows (this package's, from its table of "
+            "schedules, and transformers')."
         },
     )
     lr_scheduler_kwargs: str | None = field(

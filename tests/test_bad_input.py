@@ -18,10 +18,11 @@ import pytest
 import torch
 
 import hf_lrsched
+from hf_lrsched import catalog
 from hf_lrsched.factories import BUILTIN_FACTORIES
 
-WARMUP_SCHEDULES = ["warmup_exponential", "warmup_step", "warmup_multistep", "sgdr"]
-ALL_SCHEDULES = [*WARMUP_SCHEDULES, "one_cycle"]
+WARMUP_SCHEDULES = catalog.warmup_names()
+ALL_SCHEDULES = catalog.names()
 JUST_BELOW_ONE = math.nextafter(1.0, 0.0)
 TINY = sys.float_info.min * sys.float_info.epsilon  # smallest positive float
 

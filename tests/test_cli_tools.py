@@ -16,7 +16,7 @@ import torch
 
 import hf_lrsched
 from hf_lrsched import _transformers_compat as compat
-from hf_lrsched import schedules
+from hf_lrsched import catalog, schedules
 from hf_lrsched.cli import build_parser, main
 from hf_lrsched.factories import BUILTIN_FACTORIES
 
@@ -171,9 +171,7 @@ def test_plot_bad_input_is_one_line_naming_the_option(tmp_path, capsys, argv, fr
     assert not (tmp_path / "x.png").exists()
 
 
-@pytest.mark.parametrize(
-    "name", ["warmup_exponential", "warmup_step", "warmup_multistep", "one_cycle", "sgdr", "cosine"]
-)
+@pytest.mark.parametrize("name", [*catalog.names(), "cosine"])
 def test_plot_huge_num_training_steps_is_one_line(tmp_path, capsys, name):
     argv = ["plot", name, "--num_training_steps", "1" + "0" * 400, "--output", str(tmp_path / "x.png")]
     assert main(argv) == 2

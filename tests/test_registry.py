@@ -30,10 +30,10 @@ from transformers.optimization import TYPE_TO_SCHEDULER_FUNCTION
 
 import hf_lrsched
 from hf_lrsched import _transformers_compat as compat
-from hf_lrsched import schedules
+from hf_lrsched import catalog, schedules
 from hf_lrsched.factories import BUILTIN_FACTORIES, ScheduleLR
 
-OURS = ("warmup_exponential", "warmup_step", "warmup_multistep", "one_cycle", "sgdr")
+OURS = tuple(catalog.names())
 TOTAL, WARMUP = 40, 4
 
 # One non-default option set per schedule, valid for TOTAL steps with WARMUP steps of warmup.

@@ -9,8 +9,9 @@ import torch
 from torch.optim.lr_scheduler import LambdaLR
 
 import hf_lrsched
+from hf_lrsched import catalog
 
-NAMES = ["warmup_exponential", "warmup_step", "warmup_multistep", "one_cycle", "sgdr"]
+NAMES = catalog.names()
 
 
 def _optimizer(lr_type=float):

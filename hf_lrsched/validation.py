@@ -1,0 +1,185 @@
+"""Checks of schedule options: every error is a ``ValueError`` naming the option and the value it got.
+
+Used by the builders (:mod:`hf_lrsched.schedules`), the factories, the registry and the tools, so
+an option is checked one way everywhere. Step counts are at most :data:`MAX_STEPS`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+#: Largest accepted step count: steps up to 2**53 are exact as floats (the phase arithmetic uses them).
+MAX_STEPS = 2**53
+
+__all__ = [
+    "MAX_STEPS",
+    "check_choice",
+    "check_int",
+    "check_lengths",
+    "check_multipliers",
+    "check_real",
+    "resolve_length",
+]
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _show_int(value: int) -> str:
+    text = repr(int(value))
+    return text if len(text) <= 30 else f"{text[:6]}... (an int of {len(text)} digits)"
+
+
+def check_int(name: str, value, *, minimum: int = 0, maximum: int = MAX_STEPS) -> int:
+    """Check that ``value`` is an int (not a bool) in ``[minimum, maximum]`` and return it."""
+    if not _is_int(value):
+        raise ValueError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {_show_int(value)}")
+    if value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {_show_int(value)}")
+    return int(value)
+
+
+def check_real(
+    name: str,
+    value,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Check that ``value`` is a finite real number in the given interval and return it as float."""
+    if not _is_real(value):
+        raise ValueError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    try:
+        value = float(value)
+    except OverflowError:  # an int too large for a float
+        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
+    interval = f"{'(' if low_open else '['}{low if low is not None else '-inf'}, " + (
+        f"{high if high is not None else 'inf'}{')' if high_open else ']'}"
+    )
+    if (
+        not math.isfinite(value)
+        or (low is not None and (value < low or (low_open and value == low)))
+        or (high is not None and (value > high or (high_open and value == high)))
+    ):
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+def resolve_length(name: str, value, num_training_steps: int | None, *, minimum: int = 0) -> int:
+    """Turn a length given as steps (``int``) or as a fraction of training (``float`` in (0, 1)) into steps.
+
+    Fractions round up, as transformers does for ``warmup_ratio``; the product is first rounded to
+    9 decimals so that ``0.3 * 100`` gives 30, not 31.
+
+    Args:
+      name: option name, used in error messages.
+      value: an ``int`` >= ``minimum`` or a ``float`` in (0, 1).
+      num_training_steps: total optimizer steps; needed for fractions.
+      minimum: smallest accepted number of steps.
+
+    Returns:
+      The length in optimizer steps.
+
+    Examples:
+      >>> resolve_length("num_warmup_steps", 0.1, 1000)
+      100
+      >>> resolve_length("num_warmup_steps", 250, None)
+      250
+    """
+    if _is_int(value):
+        return check_int(name, value, minimum=minimum, maximum=MAX_STEPS)
+    if _is_real(value) and 0.0 < value < 1.0:
+        if num_training_steps is None:
+            raise ValueError(
+                f"{name}={value!r} is a fraction of training, which needs num_training_steps; "
+                "give num_training_steps or an int number of steps"
+            )
+        return max(minimum, math.ceil(round(value * num_training_steps, 9)))
+    raise ValueError(
+        f"{name} must be an int number of steps or a float in (0, 1) (a fraction of num_training_steps), got {value!r}"
+    )
+
+
+def check_lengths(
+    num_warmup_steps,
+    num_training_steps,
+    *,
+    require_total: bool = True,
+    require_warmup: bool = True,
+    schedule: str = "this schedule",
+) -> tuple[int | None, int | None]:
+    """Check the two lengths every schedule gets (this package's and transformers' own alike).
+
+    ``num_training_steps``: ``None`` (where ``require_total`` is false) or an int in [1, 2**53];
+    ``num_warmup_steps``: ``None``, an int in [0, 2**53] or a fraction in (0, 1) of
+    ``num_training_steps``, resolved to steps; with a total, warmup must end before it. Bools are
+    rejected (``True`` is an int to Python, never a step count).
+
+    Args:
+      num_warmup_steps: warmup steps, a fraction of training, or ``None``.
+      num_training_steps: total optimizer updates, or ``None``.
+      require_total: whether the schedule needs ``num_training_steps``.
+      require_warmup: whether ``num_warmup_steps=None`` is an error.
+      schedule: the schedule's name, for the message when the total is missing.
+
+    Returns:
+      ``(warmup, total)``, resolved (``warmup`` is ``None`` only if given as ``None``).
+
+    Examples:
+      >>> check_lengths(0.1, 200)
+      (20, 200)
+      >>> check_lengths(-1, 200)
+      Traceback (most recent call last):
+      ...
+      ValueError: num_warmup_steps must be >= 0, got -1
+    """
+    if num_training_steps is None:
+        if require_total:
+            raise ValueError(f"num_training_steps is required for {schedule}, got None")
+    else:
+        num_training_steps = check_int("num_training_steps", num_training_steps, minimum=1)
+    if num_warmup_steps is None and not require_warmup:
+        return None, num_training_steps
+    warmup = resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
+    if num_training_steps is not None and warmup >= num_training_steps:
+        raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
+    return warmup, num_training_steps
+
+
+def check_multipliers(schedule_name: str, **values: float) -> None:
+    """Raise ``ValueError`` unless every named multiplier is finite and in [0, 1].
+
+    Each builder passes the extreme values its closed form can take (warmup start, peak, floor,
+    one-cycle phase ends...): every other value lies between two of them, so checking these few
+    numbers guarantees the whole curve, for any number of steps. A NaN fails too (every comparison
+    with NaN is false), so it can never be turned into a floor downstream.
+
+    Examples:
+      >>> check_multipliers("one_cycle", initial=0.04, final=4e-06)
+      >>> check_multipliers("one_cycle", initial=2.0)
+      Traceback (most recent call last):
+      ...
+      ValueError: one_cycle: the initial multiplier would be 2.0, outside [0, 1] of the peak LR
+    """
+    for what, value in values.items():
+        if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+            raise ValueError(
+                f"{schedule_name}: the {what} multiplier would be {value!r}, outside [0, 1] of the peak LR"
+            )
