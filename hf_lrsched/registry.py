@@ -473,7 +473,10 @@ def _check_training_args(name: str, kwargs: Any) -> None:
             return
     if name in _REGISTRY and kwargs:
         check_schedule_options(name, kwargs)
-        check_options_early(_REGISTRY[name].factory, kwargs)  # e.g. unsorted milestones: now, not at trainer.train()
+        try:  # e.g. unsorted milestones: now, not at trainer.train()
+            check_options_early(_REGISTRY[name].factory, kwargs)
+        except ValueError as err:
+            raise ValueError(f"lr_scheduler_kwargs for {name!r}: {err}") from None
 
 
 _register_builtins()

@@ -517,7 +517,7 @@ def test_bad_schedule_flags_fail_before_training(recipe, tmp_path, capsys):
         recipe,
         ["--lr_scheduler_type", "warmup_exponential", "--lr_scheduler_kwargs", '{"gamma": 2}', *out],
         capsys,
-        "--lr_scheduler_kwargs",
+        "lr_scheduler_kwargs",
         "gamma",
         "2",
     )
