@@ -226,73 +226,105 @@ def probe_seconds(result: RunResult) -> float | None:
     return test.get("seconds") if isinstance(test, dict) else None
 
 
+def _ordered(results: dict[PlannedRun, RunResult], **match) -> list[tuple[PlannedRun, RunResult]]:
+    """The finished runs whose fields equal ``match``, by seed."""
+    found = [(run, r) for run, r in results.items() if all(getattr(run, k) == v for k, v in match.items())]
+    return sorted(found, key=lambda kv: kv[0].seed)
+
+
+def cost_fraction(result: RunResult) -> float | None:
+    """Probe time over the rest of the run (the same run without the choice): the choice's relative cost."""
+    probe = probe_seconds(result)
+    if probe is None or not result.wall_seconds:
+        return None
+    return probe / (result.wall_seconds - probe)
+
+
 def summarize(args, results: dict[PlannedRun, RunResult]) -> tuple[str, dict]:
-    """Markdown tables (grid, baseline, auto) per setting and the JSON record of every finished run."""
+    """Markdown tables (grid; automatic choice vs best grid LR and out-of-the-box) and a JSON record."""
     lines, record = [], {}
     for setting in args.settings:
         rec = record.setdefault(setting, {})
-
-        def accs(phase, schedule, lr, setting=setting):
-            return [
-                r.metrics["eval_accuracy"]
-                for run, r in sorted(results.items(), key=lambda kv: kv[0].seed)
-                if (run.phase, run.setting, run.schedule, run.lr) == (phase, setting, schedule, lr)
-            ]
-
-        header = ["schedule", *[f"{lr:g}" for lr in args.lr_grid], "best grid LR", "auto (chosen LR per seed)", "gap"]
-        rows = []
+        base = [r.metrics["eval_accuracy"] for _, r in _ordered(results, phase="baseline", setting=setting)]
+        base_mean = mean_and_std(base)[0] if base else None
+        grid_rows, auto_rows = [], []
         for schedule in args.schedules:
-            grid = {lr: accs("grid", schedule, lr) for lr in args.lr_grid}
+            grid = {
+                lr: [r.metrics["eval_accuracy"] for _, r in _ordered(results, phase="grid", setting=setting,
+                                                                      schedule=schedule, lr=lr)]
+                for lr in args.lr_grid
+            }  # fmt: skip
             means = {lr: mean_and_std(v)[0] for lr, v in grid.items() if v}
             best = max(means, key=means.get) if means else None
-            auto = [
-                (run.seed, r)
-                for run, r in sorted(results.items(), key=lambda kv: kv[0].seed)
-                if (run.phase, run.setting, run.schedule) == ("auto", setting, schedule)
-            ]
-            auto_accs = [r.metrics["eval_accuracy"] for _, r in auto]
+            grid_rows.append([schedule, *[pct(grid[lr]) for lr in args.lr_grid], f"{best:g}" if best else "n/a"])
+            auto = _ordered(results, phase="auto", setting=setting, schedule=schedule)
+            accs = [r.metrics["eval_accuracy"] for _, r in auto]
             lrs = [chosen_lr(r) for _, r in auto]
-            costs = [
-                probe_seconds(r) / (r.wall_seconds - probe_seconds(r))
-                for _, r in auto
-                if probe_seconds(r) is not None and r.wall_seconds
-            ]
-            gap = (
-                f"{100 * (mean_and_std(auto_accs)[0] - means[best]):+.2f}" if auto_accs and best is not None else "n/a"
-            )
-            rows.append(
+            costs = [c for c in (cost_fraction(r) for _, r in auto) if c is not None]
+            auto_mean = mean_and_std(accs)[0] if accs else None
+            auto_rows.append(
                 [
                     schedule,
-                    *[pct(grid[lr]) for lr in args.lr_grid],
-                    f"{best:g}" if best is not None else "n/a",
-                    f"{pct(auto_accs)} [{' / '.join(f'{lr:.2g}' for lr in lrs)}]" if auto else "not run",
-                    gap,
+                    " / ".join(f"{lr:.3g}" for lr in lrs) or "not run",
+                    f"{max(lrs) / min(lrs):.2f}" if lrs else "n/a",
+                    pct(accs),
+                    " / ".join(f"{100 * a:.1f}" for a in accs),
+                    f"{100 * means[best]:.2f} ({best:g})" if best else "n/a",
+                    f"{100 * (auto_mean - means[best]):+.2f}" if accs and best else "n/a",
+                    f"{100 * (auto_mean - base_mean):+.2f}" if accs and base else "n/a",
+                    f"{100 * sum(costs) / len(costs):.0f}% ({' / '.join(f'{100 * c:.0f}' for c in costs)})"
+                    if costs
+                    else "n/a",
                 ]
             )
             rec[schedule] = {
                 "grid_accuracy": {repr(lr): v for lr, v in grid.items()},
                 "best_grid_lr": best,
-                "auto_accuracy": auto_accs,
-                "auto_seeds": [seed for seed, _ in auto],
+                "best_grid_mean": means.get(best) if best else None,
+                "auto_seeds": [run.seed for run, _ in auto],
+                "auto_accuracy": accs,
                 "auto_chosen_lr": lrs,
                 "auto_probe_seconds": [probe_seconds(r) for _, r in auto],
                 "auto_run_wall_seconds": [r.wall_seconds for _, r in auto],
                 "auto_cost_fraction": costs,
-                "auto_find_lr": [r.metrics.get("find_lr") for _, r in auto],
+                "auto_choice": [r.metrics.get("find_lr") for _, r in auto],
             }
-        base = accs("baseline", "linear", BASELINE_LR)
         rec["baseline_linear_5e-05"] = base
-        walls = [r.wall_seconds for run, r in results.items() if run.setting == setting and run.phase != "auto"]
-        walls = [w for w in walls if w]
+        walls = sorted(
+            r.wall_seconds
+            for run, r in results.items()
+            if run.setting == setting and run.phase != "auto" and r.wall_seconds
+        )
         rec["grid_run_wall_seconds"] = walls
         lines += [
-            f"### setting {setting}: dev accuracy % (mean ± std over seeds)",
+            f"### Setting {setting}: dev accuracy %, mean ± std over seeds (n = seeds finished)",
             "",
-            markdown_table(header, rows),
+            markdown_table(["schedule", *[f"lr {lr:g}" for lr in args.lr_grid], "best grid LR"], grid_rows),
             "",
-            f"out-of-the-box (linear, {BASELINE_LR:g}, warmup {args.warmup:g}): {pct(base)}",
-            "run wall time (grid/baseline runs): "
-            + (f"median {sorted(walls)[len(walls) // 2]:.0f} s over {len(walls)} runs" if walls else "n/a"),
+            f"Out-of-the-box (`linear`, {BASELINE_LR:g}, warmup {args.warmup:g}): {pct(base)}"
+            + (f" — per seed {' / '.join(f'{100 * a:.1f}' for a in base)}" if base else ""),
+            "",
+            markdown_table(
+                [
+                    "schedule",
+                    "chosen LR per seed",
+                    "max/min",
+                    "auto dev acc %",
+                    "per seed",
+                    "best grid mean (LR)",
+                    "gap to best grid",
+                    "gain over out-of-the-box",
+                    "cost: probe / rest of run (per seed)",
+                ],
+                auto_rows,
+            ),
+            "",
+            "run wall time (grid and baseline runs): "
+            + (
+                f"median {walls[len(walls) // 2]:.0f} s, {walls[0]:.0f}-{walls[-1]:.0f} s over {len(walls)} runs"
+                if walls
+                else "n/a"
+            ),
             "",
         ]
     return "\n".join(lines), record
