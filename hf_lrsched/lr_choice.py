@@ -5,9 +5,9 @@ with a new head it points at the LR where the loss still falls within one step (
 far above what a whole run of many steps tolerates. :func:`choose_lr` asks the question the run
 asks instead:
 
-1. **Held-out slice.** The first ``heldout_batches`` batches of the training loader are set
-   aside (never trained on by the probes); the next ``probe_steps`` updates' batches are the probes'
-   training data. Only training data is read: no validation split.
+1. **Held-out slice.** The first ``heldout_batches`` batches of the training loader (by default
+   enough for 128 examples per process) are set aside (never trained on by the probes); the
+   next ``probe_steps`` updates' batches are the probes' training data. Only training data is read: no validation split.
 2. **Probes.** Each probe restarts from the exact starting state (weights, optimizer, RNGs) and
    trains ``probe_steps`` updates with the run's own schedule *compressed*: the probe's update ``k``
    gets the mean multiplier of the ``k``-th of ``probe_steps`` equal segments of the real schedule
@@ -59,6 +59,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 CHOICE_JSON = "lr_choice.json"
 CHOICE_PLOT = "lr_choice.png"
+HELDOUT_EXAMPLES = 128
 
 _CURVE_MAX_STEPS = 20_000  # longer schedules are drawn at this resolution (the shape is what matters)
 
@@ -390,7 +391,10 @@ def _probe_and_search(
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
     stream = _batches(dataloader)
     try:
-        heldout = [send_to_device(next(stream), device) for _ in range(heldout_batches)]
+        first = next(stream)
+        if heldout_batches is None:  # 128 examples: the same slice whatever the batch size
+            heldout_batches = max(2, math.ceil(HELDOUT_EXAMPLES / _batch_size(first)))
+        heldout = [send_to_device(b, device) for b in [first, *(next(stream) for _ in range(heldout_batches - 1))]]
         updates = [[send_to_device(next(stream), device) for _ in range(accumulation_steps)] for _ in multipliers]
     finally:
         stream.close()
@@ -460,7 +464,7 @@ def choose_lr(
     accelerator=None,
     loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor] | None = None,
     probe_steps: int | None = None,
-    heldout_batches: int = 4,
+    heldout_batches: int | None = None,
     center_lr: float = 1e-3,
     factor: float = 2.0,
     max_probes: int = 7,
@@ -493,7 +497,8 @@ def choose_lr(
         so every process chooses the same LR).
       loss_fn: ``(model, batch) -> scalar loss``; default ``model(**batch).loss``.
       probe_steps: updates per probe; default ``max(6, ceil(0.05 * num_training_steps))``.
-      heldout_batches: training batches held out to score the probes (>= 1).
+      heldout_batches: training batches held out to score the probes (>= 1); default: enough for
+        128 examples per process (at least 2).
       center_lr: first probe peak LR; the search moves from there.
       factor: ratio between neighbouring probe LRs (> 1).
       max_probes: most probes (>= 3).
@@ -559,7 +564,8 @@ def choose_lr(
     if probe_steps is None:
         probe_steps = min(max(6, math.ceil(0.05 * num_training_steps)), num_training_steps)
     _check("probe_steps", probe_steps, 1, integer=True)
-    _check("heldout_batches", heldout_batches, 1, integer=True)
+    if heldout_batches is not None:
+        _check("heldout_batches", heldout_batches, 1, integer=True)
     _check("center_lr", center_lr, 0, above=True)
     _check("factor", factor, 1, above=True)
     _check("max_probes", max_probes, 3, integer=True)

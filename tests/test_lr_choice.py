@@ -204,6 +204,14 @@ def test_probes_are_paired_and_the_choice_is_the_horizon_scaled_optimum():
     assert best_lr / math.sqrt(2) <= choice.probe_lr <= best_lr * math.sqrt(2)
 
 
+@pytest.mark.parametrize(("batch_size", "examples"), [(32, 128), (8, 128), (100, 200)])
+def test_default_heldout_slice_is_128_examples_whatever_the_batch_size(batch_size, examples):
+    model, opt, _ = _setup()
+    loader = torch.utils.data.DataLoader(_data(), batch_size=batch_size)
+    choice = choose_lr(model, opt, loader, num_training_steps=20, loss_fn=ce, max_probes=3, show_progress=False)
+    assert choice.heldout_examples == examples  # at least 2 batches
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
