@@ -95,6 +95,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--auto_tag", default="auto", help="folder name of the automatic runs (one per method)")
     parser.add_argument("--workers", type=int, default=1, help="recipe runs at a time")
+    parser.add_argument(
+        "--reverse", action="store_true", help="run the plan backwards (a second process meets the first midway)"
+    )
     parser.add_argument("--work_dir", default=str(REPO_ROOT / "runs" / "lr_choice"), help="data subset and runs")
     parser.add_argument("--summary_only", action="store_true", help="train nothing; tables of finished runs")
     parser.add_argument("--json", help="also write the results to this JSON file")
@@ -339,7 +342,7 @@ def main(argv=None) -> int:
         train_tsv, dev_tsv = sst2_files(args.data_dir)
         data = {"train": write_train_subset(train_tsv, args.train_size, work / "data"), "dev": dev_tsv}
     runs_dir = work / f"runs_n{args.train_size}_len{args.sst2_max_length}_b{args.batch_size}_w{args.warmup:g}"
-    runs = plan(args)
+    runs = plan(args)[:: -1 if args.reverse else 1]
     started = time.perf_counter()
     if args.summary_only:
         results = finished(args, runs, runs_dir)
