@@ -124,10 +124,11 @@ def write_train_subset(train_tsv: Path, size: int, folder: Path) -> Path:
 
 
 def plan(args: argparse.Namespace) -> list[PlannedRun]:
-    """Every run of the chosen phases, seed-major so that a partial study has whole seeds."""
+    """Every run of the chosen phases, setting by setting, seed-major within a setting (a partial study
+    has whole seeds of the first settings)."""
     runs = []
-    for seed in args.seeds:
-        for setting in args.settings:
+    for setting in args.settings:
+        for seed in args.seeds:
             if "baseline" in args.phases:
                 runs.append(PlannedRun("baseline", setting, "linear", BASELINE_LR, seed))
             for schedule in args.schedules:
