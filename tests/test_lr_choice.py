@@ -351,3 +351,34 @@ def test_two_processes_choose_the_same_lr_as_one_within_noise(tmp_path):
     assert all(r["restored"] and r["lr_in_optimizer"] == 1e-3 for r in [one, *ranks])
     # Different data split and held-out batches, same problem: within one grid step (factor 2).
     assert 0.5 <= ranks[0]["lr"] / one["lr"] <= 2.0, (one, ranks[0])
+
+
+def _tiny_trainer(tmp_path):
+    from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=24,
+        max_position_embeddings=16, num_labels=2,
+    )  # fmt: skip
+    model = BertForSequenceClassification(config)
+    ids = torch.randint(1, 64, (128, 8), generator=torch.Generator().manual_seed(1))
+    data = [{"input_ids": ids[i], "labels": torch.tensor(int(ids[i, 0] < 32))} for i in range(128)]
+    args = TrainingArguments(
+        output_dir=str(tmp_path), max_steps=12, per_device_train_batch_size=8, learning_rate=1e-3,
+        lr_scheduler_type="linear", warmup_steps=2, use_cpu=True, report_to=[], save_strategy="no",
+        disable_tqdm=True, logging_strategy="no", seed=0,
+    )  # fmt: skip
+    return Trainer(model=model, args=args, train_dataset=data)
+
+
+def test_trainer_state_is_restored_so_training_at_the_same_lr_is_bit_identical(tmp_path):
+    reference = _tiny_trainer(tmp_path / "ref")
+    reference.train()
+    trainer = _tiny_trainer(tmp_path / "choice")
+    choice = choose_lr(trainer, show_progress=False)
+    assert choice.num_training_steps == 12 and choice.schedule == "linear" and choice.probe_steps == 6
+    assert trainer.optimizer is None  # made for the probes, dropped so that a new learning_rate takes effect
+    trainer.train()  # at the original 1e-3: must be exactly the reference run
+    for key, value in trainer.model.state_dict().items():
+        assert torch.equal(value, reference.model.state_dict()[key]), key
