@@ -5,9 +5,11 @@ with a new head it points at the LR where the loss still falls within one step (
 far above what a whole run of many steps tolerates. :func:`choose_lr` asks the question the run
 asks instead:
 
-1. **Held-out slice.** The first ``heldout_batches`` batches of the training loader (by default
-   enough for 128 examples per process) are set aside (never trained on by the probes); the
-   next ``probe_steps`` updates' batches are the probes' training data. Only training data is read: no validation split.
+1. **Held-out slice.** ``heldout_batches`` batches of the training loader (by default enough for
+   128 examples per process) are set aside (never trained on by the probes), and ``probe_steps``
+   updates' batches are the probes' training data; both are every 8th batch from the start of the
+   epoch (fewer apart if the epoch is short), so that they are typical batches, not the longest
+   ones a length-grouped sampler puts first. Only training data is read: no validation split.
 2. **Probes.** Each probe restarts from the exact starting state (weights, optimizer, RNGs) and
    trains ``probe_steps`` updates with the run's own schedule *compressed*: the probe's update ``k``
    gets the mean multiplier of the ``k``-th of ``probe_steps`` equal segments of the real schedule
@@ -60,6 +62,7 @@ logger = logging.getLogger(__name__)
 CHOICE_JSON = "lr_choice.json"
 CHOICE_PLOT = "lr_choice.png"
 HELDOUT_EXAMPLES = 128
+SPREAD_STRIDE = 8  # take every 8th batch (at most) for the probes and the held-out slice
 
 _CURVE_MAX_STEPS = 20_000  # longer schedules are drawn at this resolution (the shape is what matters)
 
@@ -365,6 +368,38 @@ def _batch_size(batch) -> int:
     return int(batch.shape[0]) if isinstance(batch, torch.Tensor) and batch.dim() > 0 else 1
 
 
+def _draw_batches(dataloader, heldout_batches: int | None, probe_steps: int, accumulation_steps: int):
+    """The held-out batches and each probe update's batches, spread over the start of the epoch.
+
+    Taking the first batches would take whatever the sampler puts first: a length-grouped sampler
+    puts the longest batches there (slow probes, a slice of long texts only). So every
+    ``stride``-th batch is taken (``stride`` up to ``SPREAD_STRIDE``, as far as the epoch allows),
+    and the held-out ones are spread evenly among the picks.
+    """
+    stream = _batches(dataloader)
+    try:
+        first = next(stream)
+        if heldout_batches is None:  # 128 examples: the same slice whatever the batch size
+            heldout_batches = max(2, math.ceil(HELDOUT_EXAMPLES / _batch_size(first)))
+        needed = heldout_batches + probe_steps * accumulation_steps
+        try:
+            per_epoch = len(dataloader)
+        except TypeError:  # an iterable without a length: consecutive batches
+            per_epoch = needed
+        stride = max(1, min(SPREAD_STRIDE, per_epoch // needed))
+        picks = [first]
+        for index in range(1, (needed - 1) * stride + 1):
+            batch = next(stream)
+            if index % stride == 0:
+                picks.append(batch)
+    finally:
+        stream.close()
+    held = {round(j * needed / heldout_batches) for j in range(heldout_batches)}
+    heldout = [b for i, b in enumerate(picks) if i in held]
+    rest = iter(b for i, b in enumerate(picks) if i not in held)
+    return heldout, [[next(rest) for _ in range(accumulation_steps)] for _ in range(probe_steps)]
+
+
 def _probe_and_search(
     model,
     optimizer,
@@ -389,15 +424,9 @@ def _probe_and_search(
         device = accelerator.device
     else:
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    stream = _batches(dataloader)
-    try:
-        first = next(stream)
-        if heldout_batches is None:  # 128 examples: the same slice whatever the batch size
-            heldout_batches = max(2, math.ceil(HELDOUT_EXAMPLES / _batch_size(first)))
-        heldout = [send_to_device(b, device) for b in [first, *(next(stream) for _ in range(heldout_batches - 1))]]
-        updates = [[send_to_device(next(stream), device) for _ in range(accumulation_steps)] for _ in multipliers]
-    finally:
-        stream.close()
+    heldout, updates = _draw_batches(dataloader, heldout_batches, len(multipliers), accumulation_steps)
+    heldout = [send_to_device(b, device) for b in heldout]
+    updates = [[send_to_device(b, device) for b in group] for group in updates]
     stepper = _Stepper(model, optimizer, accelerator, loss_fn, max_grad_norm)
     start = _Snapshot(model, optimizer, dataloader, accelerator)  # every probe starts here, RNGs included
     model.train()

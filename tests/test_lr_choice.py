@@ -204,6 +204,25 @@ def test_probes_are_paired_and_the_choice_is_the_horizon_scaled_optimum():
     assert best_lr / math.sqrt(2) <= choice.probe_lr <= best_lr * math.sqrt(2)
 
 
+def test_probe_and_heldout_batches_are_spread_over_the_epoch_not_the_first_ones():
+    model, opt, _ = _setup()
+    data = _data()
+    # 20 batches of 32, each tagged with its index (a length-grouped sampler puts the longest first).
+    batches = [(torch.stack([x for x, _ in data[32 * i : 32 * i + 32]]),
+                torch.stack([y for _, y in data[32 * i : 32 * i + 32]]), i) for i in range(20)]  # fmt: skip
+    trained, evaluated = set(), set()
+
+    def tagging(model, batch):
+        (trained if model.training else evaluated).add(batch[2])
+        return ce(model, batch[:2])
+
+    choose_lr(model, opt, batches, num_training_steps=60, probe_steps=6, heldout_batches=2, loss_fn=tagging,
+              show_progress=False)  # fmt: skip
+    # 8 batches needed, 20 in the epoch: every 20 // 8 = 2nd batch; held-out at picks 0 and 4.
+    assert evaluated == {0, 8}
+    assert trained == {2, 4, 6, 10, 12, 14}
+
+
 @pytest.mark.parametrize(("batch_size", "examples"), [(32, 128), (8, 128), (100, 200)])
 def test_default_heldout_slice_is_128_examples_whatever_the_batch_size(batch_size, examples):
     model, opt, _ = _setup()
