@@ -244,6 +244,14 @@ def cost_fraction(result: RunResult) -> float | None:
     return probe / (result.wall_seconds - probe)
 
 
+def portable(metrics: dict) -> dict:
+    """``metrics`` with the data file's folder left out (no paths of this machine in the saved results)."""
+    data = metrics.get("data")
+    if isinstance(data, str) and os.sep in data:
+        return {**metrics, "data": Path(data).name}
+    return metrics
+
+
 def summarize(args, results: dict[PlannedRun, RunResult]) -> tuple[str, dict]:
     """Markdown tables (grid; automatic choice vs best grid LR and out-of-the-box) and a JSON record."""
     lines, record = [], {}
@@ -377,7 +385,8 @@ def main(argv=None) -> int:
                         "schedule": run.schedule,
                         "lr": run.lr,
                         "seed": run.seed,
-                        **{k: v for k, v in r.to_json().items() if k != "flags"},
+                        **{k: v for k, v in r.to_json().items() if k not in ("flags", "metrics")},
+                        "metrics": portable(r.metrics),
                     }
                     for run, r in results.items()
                 ],
