@@ -258,7 +258,6 @@ def summarize(args, results: dict[PlannedRun, RunResult]) -> tuple[str, dict]:
     for setting in args.settings:
         rec = record.setdefault(setting, {})
         base = [r.metrics["eval_accuracy"] for _, r in _ordered(results, phase="baseline", setting=setting)]
-        base_mean = mean_and_std(base)[0] if base else None
         grid_rows, auto_rows = [], []
         for schedule in args.schedules:
             grid = {
@@ -273,7 +272,17 @@ def summarize(args, results: dict[PlannedRun, RunResult]) -> tuple[str, dict]:
             accs = [r.metrics["eval_accuracy"] for _, r in auto]
             lrs = [chosen_lr(r) for _, r in auto]
             costs = [c for c in (cost_fraction(r) for _, r in auto) if c is not None]
-            auto_mean = mean_and_std(accs)[0] if accs else None
+            # Paired over the seeds that have both runs (a partial study may lack some grid seeds).
+            by_seed = {run.seed: r.metrics["eval_accuracy"] for run, r in auto}
+            best_by_seed = {
+                run.seed: r.metrics["eval_accuracy"]
+                for run, r in _ordered(results, phase="grid", setting=setting, schedule=schedule, lr=best)
+            }
+            base_by_seed = {
+                run.seed: r.metrics["eval_accuracy"] for run, r in _ordered(results, phase="baseline", setting=setting)
+            }
+            gap = [by_seed[k] - best_by_seed[k] for k in by_seed if k in best_by_seed]
+            gain = [by_seed[k] - base_by_seed[k] for k in by_seed if k in base_by_seed]
             auto_rows.append(
                 [
                     schedule,
@@ -282,8 +291,8 @@ def summarize(args, results: dict[PlannedRun, RunResult]) -> tuple[str, dict]:
                     pct(accs),
                     " / ".join(f"{100 * a:.1f}" for a in accs),
                     f"{100 * means[best]:.2f} ({best:g})" if best else "n/a",
-                    f"{100 * (auto_mean - means[best]):+.2f}" if accs and best else "n/a",
-                    f"{100 * (auto_mean - base_mean):+.2f}" if accs and base else "n/a",
+                    f"{100 * sum(gap) / len(gap):+.2f} (n={len(gap)})" if gap else "n/a",
+                    f"{100 * sum(gain) / len(gain):+.2f} (n={len(gain)})" if gain else "n/a",
                     f"{100 * sum(costs) / len(costs):.0f}% ({' / '.join(f'{100 * c:.0f}' for c in costs)})"
                     if costs
                     else "n/a",
@@ -299,6 +308,8 @@ def summarize(args, results: dict[PlannedRun, RunResult]) -> tuple[str, dict]:
                 "auto_probe_seconds": [probe_seconds(r) for _, r in auto],
                 "auto_run_wall_seconds": [r.wall_seconds for _, r in auto],
                 "auto_cost_fraction": costs,
+                "gap_to_best_grid_paired": gap,
+                "gain_over_out_of_the_box_paired": gain,
                 "auto_choice": [r.metrics.get("find_lr") for _, r in auto],
             }
         rec["baseline_linear_5e-05"] = base
@@ -324,8 +335,8 @@ def summarize(args, results: dict[PlannedRun, RunResult]) -> tuple[str, dict]:
                     "auto dev acc %",
                     "per seed",
                     "best grid mean (LR)",
-                    "gap to best grid",
-                    "gain over out-of-the-box",
+                    "gap to best grid (paired seeds)",
+                    "gain over out-of-the-box (paired)",
                     "cost: probe / rest of run (per seed)",
                 ],
                 auto_rows,
