@@ -13,8 +13,9 @@ are the package's defaults. The study has three phases:
    the best held-out accuracy picks the LR (ties: lower held-out loss), or with ``--select_by loss``
    the lowest held-out loss. The dev set is never used here.
 2. **final**: each schedule at its chosen LR with every seed of ``--seeds``, scored on dev.tsv.
-3. **find_lr**: ``one_cycle`` with ``--find_lr`` (the recipe sets ``max_lr`` from the LR range
-   test), every seed, on dev. Left out, with a note, while the recipe has no ``--find_lr`` flag.
+3. **find_lr**: ``one_cycle`` with ``--find_lr`` (the recipe sets ``max_lr`` with
+   ``hf_lrsched.choose_lr``; the published table predates it and used the LR range test), every
+   seed, on dev. Left out, with a note, while the recipe has no ``--find_lr`` flag.
 
 The subset and held-out TSVs are written under ``--work_dir`` (outside the repo). Runs are
 resumable: a run whose ``metrics.json`` exists is read, not repeated, so an interrupted study
@@ -95,7 +96,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--schedules", nargs="+", default=SCHEDULES, help="schedule names to compare")
     parser.add_argument("--skip_find_lr", action="store_true", help="leave out the one_cycle + find_lr row")
-    parser.add_argument("--find_lr_num_steps", type=int, default=100, help="updates of each LR range test")
+    parser.add_argument(
+        "--find_lr_num_steps",
+        type=int,
+        default=None,
+        help="updates of each --find_lr probe (hf_lrsched.choose_lr; default: the recipe's, 5%% of the run)",
+    )
     parser.add_argument("--budget_minutes", type=float, default=40.0, help="warn when the estimate exceeds this")
     parser.add_argument("--estimate_only", action="store_true", help="do the first run, print the estimate, stop")
     parser.add_argument(
@@ -154,7 +160,7 @@ class Study:
         )
         self.done = 0
         self.total = 0
-        self.extra_runs = 0.0  # the LR range tests' work, in training-run equivalents (for the estimate)
+        self.extra_runs = 0.0  # the --find_lr probes' work, in training-run equivalents (for the estimate)
         self.new_seconds: list[float] = []
         self.reused = 0
         self.started = time.perf_counter()
@@ -295,8 +301,9 @@ def main(argv=None) -> int:
 
     study = Study(args, train_path, heldout_path, dev_tsv)
     study.total = len(args.schedules) * (len(args.lr_grid) + len(args.seeds)) + (len(args.seeds) if with_find_lr else 0)
-    if with_find_lr:  # each range test is up to --find_lr_num_steps more updates (it stops early when loss diverges)
-        study.extra_runs = len(args.seeds) * args.find_lr_num_steps / updates
+    if with_find_lr:  # about 4 probes of --find_lr_num_steps updates (default 5% of the run) per seed
+        probe_steps = args.find_lr_num_steps or max(6, -(-updates // 20))
+        study.extra_runs = len(args.seeds) * 4 * probe_steps / updates
 
     # Phase 1: tune the LR on the held-out training rows. The first new run also times the study.
     tuning: dict[str, dict[float, RunResult]] = {}
@@ -309,7 +316,7 @@ def main(argv=None) -> int:
             if study.new_seconds and not estimated:
                 estimated = True
                 minutes = study.estimate_minutes()
-                extra = f" + {study.extra_runs:.1f} for the LR range tests" if study.extra_runs else ""
+                extra = f" + {study.extra_runs:.1f} for the LR choice probes" if study.extra_runs else ""
                 print(
                     f"estimate: {study.new_seconds[0]:.0f} s per run x ({study.total} runs{extra}) = about "
                     f"{minutes:.0f} min for the whole study (budget {args.budget_minutes:g} min)",
@@ -341,20 +348,21 @@ def main(argv=None) -> int:
             )
             for seed in args.seeds
         ]
-    # Phase 3: one_cycle with max_lr from the LR range test.
+    # Phase 3: one_cycle with max_lr from --find_lr (hf_lrsched.choose_lr; before, the LR range test).
     find_lr_runs: list[RunResult] = []
     if with_find_lr:
         find_lr_runs = [
             study.run(
                 "find_lr",
                 f"one_cycle find_lr seed={seed}",
-                f"one_cycle_{args.find_lr_num_steps}steps/seed{seed}",
+                f"one_cycle_choose_lr{args.find_lr_num_steps or ''}/seed{seed}",
                 study.flags(
                     "one_cycle",
                     None,
                     seed,
                     dev_tsv,
-                    extra=["--find_lr", "--find_lr_num_steps", str(args.find_lr_num_steps)],
+                    extra=["--find_lr"]
+                    + (["--find_lr_num_steps", str(args.find_lr_num_steps)] if args.find_lr_num_steps else []),
                 ),
             )
             for seed in args.seeds

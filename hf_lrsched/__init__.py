@@ -44,14 +44,17 @@ __all__ = [
 ]
 
 from .callbacks import LRMonitorCallback, log_lrs, param_group_values
+from .lr_choice import LRChoice, choose_lr
 from .lr_finder import LRFinderResult, find_lr
 from .momentum import momentum_key, momentum_value
 from .plotting import ScheduleCurve, plot_schedules, schedule_curve, schedule_curves
 
 __all__ += [
+    "LRChoice",
     "LRFinderResult",
     "LRMonitorCallback",
     "ScheduleCurve",
+    "choose_lr",
     "find_lr",
     "log_lrs",
     "momentum_key",

@@ -40,6 +40,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_script(args: argparse.Namespace) -> int:
+    if args.auto_lr:  # every Trainer.train() first chooses its LR (hf_lrsched.lr_choice)
+        from .lr_choice import install_trainer_hook
+
+        install_trainer_hook()
     if args.module:
         # As `python -m MODULE` does: the current folder goes first on sys.path.
         sys.path.insert(0, os.getcwd())
@@ -378,6 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="JSON",
         help="options (a JSON object) for the schedule the script builds when it passes none itself, e.g. "
         "a run_*_no_trainer.py script; a script's own --lr_scheduler_kwargs wins",
+    )
+    run.add_argument(
+        "--auto_lr",
+        action="store_true",
+        help="each Trainer.train() first chooses the LR (hf_lrsched.choose_lr) and writes lr_choice.json/.png "
+        "to the output folder; SCRIPT's --learning_rate is replaced",
     )
     run.add_argument("script", metavar="SCRIPT", help="path of the script (or module name with -m)")
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments passed to SCRIPT")

@@ -36,6 +36,8 @@ import checkpoints  # noqa: E402  (this recipe's checkpoint format, next to this
 import common  # noqa: E402  (the recipes' shared module, next to this file)
 from common import DataArguments, ModelArguments, RecipeError  # noqa: E402
 
+from hf_lrsched.lr_choice import CHOICE_JSON, CHOICE_PLOT  # noqa: E402
+
 logger = logging.getLogger("finetune_accelerate")
 
 MIXED_PRECISION = ["no", "fp16", "bf16"]
@@ -93,11 +95,14 @@ class TrainArguments:
     find_lr: bool = field(
         default=False,
         metadata={
-            "help": "Run the LR range test (hf_lrsched.find_lr) first and train with its suggestion as the "
-            "learning rate (one_cycle: max_lr); writes lr_find.png and records it in metrics.json."
+            "help": "Choose the learning rate first (hf_lrsched.choose_lr: short probes of this run's schedule, "
+            "scored on held-out training batches) and train with it (one_cycle: max_lr); writes lr_choice.json "
+            "and lr_choice.png and records it in metrics.json."
         },
     )
-    find_lr_num_steps: int = field(default=100, metadata={"help": "Updates of the LR range test (--find_lr)."})
+    find_lr_num_steps: int | None = field(
+        default=None, metadata={"help": "Updates of each --find_lr probe (default: 5%% of the run, at least 6)."}
+    )
     verbose: bool = field(
         default=False,
         metadata={"help": "Show the libraries' own logs and progress bars (accelerate, datasets, transformers)."},
@@ -124,8 +129,8 @@ def check_arguments(args: TrainArguments) -> ScheduleChoice:
     ):
         if getattr(args, flag) < 1:
             raise RecipeError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
-    if args.find_lr and args.find_lr_num_steps < 2:
-        raise RecipeError(f"--find_lr_num_steps must be >= 2, got {args.find_lr_num_steps}")
+    if args.find_lr and args.find_lr_num_steps is not None and args.find_lr_num_steps < 1:
+        raise RecipeError(f"--find_lr_num_steps must be >= 1, got {args.find_lr_num_steps}")
     if args.max_train_steps is not None and args.max_train_steps < 1:
         raise RecipeError(f"--max_train_steps must be >= 1, got {args.max_train_steps}")
     if not args.learning_rate > 0:
@@ -146,7 +151,7 @@ def check_arguments(args: TrainArguments) -> ScheduleChoice:
     except ValueError as err:
         raise RecipeError(str(err)) from None
     common.check_schedule(args.lr_scheduler_type, options, warmup, args.max_train_steps)
-    common.check_output_dir(args.output_dir, (*OUTPUT_FILES, "lr_find.png") if args.find_lr else OUTPUT_FILES)
+    common.check_output_dir(args.output_dir, (*OUTPUT_FILES, *FIND_LR_FILES) if args.find_lr else OUTPUT_FILES)
     if args.resume_from_checkpoint == "latest":
         args.resume_from_checkpoint = checkpoints.latest(args.output_dir)
     return ScheduleChoice(args.lr_scheduler_type, options, warmup)
@@ -179,6 +184,8 @@ RUN_FLAGS = (
     "mixed_precision",
 )
 OUTPUT_FILES = ("metrics.json", "log_history.json", "lr_trajectory.json", "lr_schedule.png")
+# What --find_lr adds (hf_lrsched.record_choice).
+FIND_LR_FILES = (CHOICE_JSON, CHOICE_PLOT)
 
 
 def run_flags(model_args: ModelArguments, data_args: DataArguments, args: TrainArguments, schedule) -> dict:
@@ -667,39 +674,40 @@ class TrainingLoop:
         """The outputs this run wrote in ``--output_dir``: files, then checkpoint folders."""
         names = list(OUTPUT_FILES)
         if self.lr_test is not None:
-            names.append("lr_find.png")
+            names.extend(FIND_LR_FILES)
         return names + [f"{name}/" for name in self.saved]
 
 
-def run_lr_range_test(run: Run, args: TrainArguments) -> dict | None:
-    """``--find_lr``: the LR range test on the prepared objects; train with its suggestion.
+def run_lr_range_test(run: Run, args: TrainArguments, schedule: ScheduleChoice) -> dict | None:
+    """``--find_lr``: choose the LR with short probes of this run's schedule (:func:`hf_lrsched.choose_lr`).
 
-    ``find_lr`` puts the weights, optimizer state and RNGs back exactly, so training then starts as it
-    would have; only the optimizer's LR changes (before the scheduler exists, which reads it as the base
-    LR, or as ``max_lr`` for ``one_cycle``).
+    The probes read training batches only (a held-out slice of them scores the probes). The weights,
+    optimizer state, RNGs and data loader come back exactly, so training then starts as it would have;
+    only the optimizer's LR changes (before the scheduler exists, which reads it as the base LR, or as
+    ``max_lr`` for ``one_cycle``).
     """
-    import hf_lrsched
+    from hf_lrsched.lr_choice import choose_lr, record_choice
 
     if args.resume_from_checkpoint:
         logger.warning("--find_lr is skipped when resuming: the checkpoint's learning rate is kept")
         return None
-    result = hf_lrsched.find_lr(
+    choice = choose_lr(
         run.model,
         run.optimizer,
         run.train_dataloader,
+        num_training_steps=total_updates(run, args)[0],
+        schedule=schedule.name,
+        num_warmup_steps=schedule.warmup,
+        schedule_options=schedule.options,
         accelerator=run.accelerator,
-        num_steps=args.find_lr_num_steps,
+        probe_steps=args.find_lr_num_steps,
         show_progress=run.accelerator.is_local_main_process,
     )
-    logger.info("%s", result)
-    if run.accelerator.is_main_process:
-        Path(args.output_dir).mkdir(parents=True, exist_ok=True)
-        result.plot(Path(args.output_dir) / "lr_find.png")
+    record_choice(choice, args.output_dir, write=run.accelerator.is_main_process)
     for group in run.optimizer.param_groups:
-        group["lr"] = result.suggestion
-    args.learning_rate = result.suggestion
-    summary = result.to_dict()
-    return {key: summary[key] for key in ("suggestion", "suggestions", "stop_reason")}
+        group["lr"] = choice.lr
+    args.learning_rate = choice.lr
+    return choice.to_dict()
 
 
 def _processes(count: int) -> str:
@@ -717,7 +725,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     flags = run_flags(model_args, data_args, args, schedule)
     resume_state = check_resume(args, flags)
     run = build_run(model_args, data_args, args)
-    lr_test = run_lr_range_test(run, args) if args.find_lr else None
+    lr_test = run_lr_range_test(run, args, schedule) if args.find_lr else None
     TrainingLoop(run, args, schedule, lr_test, flags=flags, resume_state=resume_state)()
     return 0
 

@@ -31,6 +31,8 @@ import torch  # noqa: E402
 from common import DataArguments, ModelArguments, RecipeError  # noqa: E402
 from transformers import TrainerCallback, TrainingArguments  # noqa: E402
 
+from hf_lrsched.lr_choice import CHOICE_JSON, CHOICE_PLOT  # noqa: E402
+
 logger = logging.getLogger("finetune_trainer")
 
 #: Recipe defaults that differ from TrainingArguments' (a short run on the offline data); any flag overrides them.
@@ -55,6 +57,8 @@ elif "group_by_length" in _FIELDS:
 TRAJECTORY = "lr_trajectory.json"
 FLAGS_FILE = "recipe_flags.json"  # in each checkpoint-N: the flags a resume must repeat
 OUTPUT_FILES = ("metrics.json", "log_history.json", TRAJECTORY, "lr_schedule.png")
+# What --find_lr adds (hf_lrsched.record_choice).
+FIND_LR_FILES = (CHOICE_JSON, CHOICE_PLOT)
 #: Flags that shape the LR curve, the data or its order (those this transformers version has).
 RUN_FLAGS = (
     "model_name_or_path",
@@ -98,11 +102,14 @@ class LRRangeTestArguments:
     find_lr: bool = dataclasses.field(
         default=False,
         metadata={
-            "help": "Run the LR range test (hf_lrsched.find_lr) first and train with its suggestion as "
-            "--learning_rate (one_cycle: max_lr); writes lr_find.png and records it in metrics.json."
+            "help": "Choose --learning_rate first (hf_lrsched.choose_lr: short probes of this run's schedule, "
+            "scored on held-out training batches; one_cycle: max_lr); writes lr_choice.json and lr_choice.png "
+            "and records it in metrics.json."
         },
     )
-    find_lr_num_steps: int = dataclasses.field(default=100, metadata={"help": "Updates of the LR range test."})
+    find_lr_num_steps: int | None = dataclasses.field(
+        default=None, metadata={"help": "Updates of each --find_lr probe (default: 5%% of the run, at least 6)."}
+    )
 
 
 class LRTrajectoryRecorder(TrainerCallback):
@@ -208,13 +215,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     import transformers
     from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, default_data_collator
 
-    import hf_lrsched  # registers the schedule names
+    import hf_lrsched  # noqa: F401  (registers the schedule names)
 
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments, LRRangeTestArguments))
     parser.set_defaults(**DEFAULTS)
     model_args, data_args, training_args, range_test = common.parse_args(parser, argv)
-    if range_test.find_lr and range_test.find_lr_num_steps < 2:
-        raise RecipeError(f"--find_lr_num_steps must be >= 2, got {range_test.find_lr_num_steps}")
+    if range_test.find_lr and range_test.find_lr_num_steps is not None and range_test.find_lr_num_steps < 1:
+        raise RecipeError(f"--find_lr_num_steps must be >= 1, got {range_test.find_lr_num_steps}")
 
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=logging.INFO
@@ -233,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         training_args.warmup_steps,
         training_args.max_steps,
     )
-    outputs = (*OUTPUT_FILES, "lr_find.png") if range_test.find_lr else OUTPUT_FILES
+    outputs = (*OUTPUT_FILES, *FIND_LR_FILES) if range_test.find_lr else OUTPUT_FILES
     common.check_output_dir(training_args.output_dir, outputs)
     flags = run_flags(model_args, data_args, training_args)
     if checkpoint:
@@ -281,13 +288,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if range_test.find_lr and checkpoint:
         logger.warning("--find_lr is skipped when resuming: the checkpoint's learning rate is kept")
     elif range_test.find_lr:  # weights, optimizer state and RNGs come back exactly; only the LR changes
-        found = hf_lrsched.find_lr(trainer, num_steps=range_test.find_lr_num_steps)
-        logger.info("%s", found)
-        if trainer.is_world_process_zero():
-            Path(training_args.output_dir).mkdir(parents=True, exist_ok=True)
-            found.plot(Path(training_args.output_dir) / "lr_find.png")
-        training_args.learning_rate = found.suggestion
-        lr_test = {key: value for key, value in found.to_dict().items() if key in ("suggestion", "suggestions")}
+        from hf_lrsched.lr_choice import choose_lr_for_trainer
+
+        lr_test = choose_lr_for_trainer(trainer, probe_steps=range_test.find_lr_num_steps).to_dict()
     try:
         result = trainer.train(resume_from_checkpoint=checkpoint)
     except ValueError as err:
@@ -332,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             metrics["eval_accuracy"],
             metrics["majority_class_accuracy"],
             metrics["eval_loss"],
-            ", ".join([*OUTPUT_FILES, *(["lr_find.png"] if lr_test else []), *(f"{n}/" for n in recorder.saved)]),
+            ", ".join([*OUTPUT_FILES, *(FIND_LR_FILES if lr_test else ()), *(f"{n}/" for n in recorder.saved)]),
             out,
         )
     return 0
