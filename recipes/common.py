@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -640,6 +641,20 @@ def parse_args(parser, argv: Sequence[str] | None):
         return parser.parse_args_into_dataclasses(args=argv)
     except ValueError as err:  # from a dataclass __post_init__ (e.g. bad --lr_scheduler_kwargs)
         raise RecipeError(_first_line(err)) from None
+
+
+def end_training(accelerator) -> None:
+    """``accelerator.end_training()``, then a pause so that torch's gloo workers finish before exit.
+
+    With several CPU processes, freeing the DDP model at the end of ``main`` drops the last reference
+    to the gloo process group. In torch 2.13 its destructor joins the worker threads while holding
+    the GIL, and a worker still freeing its last finished barrier waits for the GIL: a deadlock at
+    exit, after every output is written (seen with py-spy on a loaded machine). Sleeping releases the
+    GIL, so the worker finishes first.
+    """
+    accelerator.end_training()
+    if accelerator.num_processes > 1:
+        time.sleep(1.0)
 
 
 def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None) -> int:

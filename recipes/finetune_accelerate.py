@@ -613,7 +613,7 @@ class TrainingLoop:
         if accelerator.is_main_process:
             self.write_outputs(metrics)
         accelerator.wait_for_everyone()
-        accelerator.end_training()
+        common.end_training(accelerator)
         return metrics
 
     def metrics(self, eval_metrics: dict) -> dict:
