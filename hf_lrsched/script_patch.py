@@ -398,6 +398,16 @@ def _multi_process_warnings(built: weakref.WeakKeyDictionary) -> Iterator[None]:
             if processes < 2 or not state.is_local_main_process:
                 return
             name, options = entry
+            if name == "one_cycle" and (name, "phases") not in warned:
+                warned.add((name, "phases"))
+                warnings.warn(
+                    f"one_cycle: its phases end at pct_start * num_training_steps - 1 scheduler steps, as "
+                    f"OneCycleLR's do, which does not scale when accelerator.prepare steps the scheduler "
+                    f"{processes} times per optimizer update: each phase ends {processes - 1}/{processes} of an "
+                    "update late; for exact phases build it with hf_lrsched.accelerate.get_accelerate_scheduler",
+                    UserWarning,
+                    stacklevel=2,
+                )
             for option, fix in steps_options(name, options):
                 if (name, option) in warned:
                     continue

@@ -248,3 +248,17 @@ def test_run_options_that_do_not_fit_the_schedule_are_one_line(tmp_path, name, o
     assert f"hf-lrsched run: error: --lr_scheduler_kwargs for schedule {name!r}: " in result.stderr
     assert message in result.stderr
     assert not (tmp_path / "lrs.json").exists()
+
+
+def test_two_processes_warn_once_that_one_cycle_phases_do_not_scale(tmp_path):
+    result = run(two_processes_run(*script_arguments(tmp_path, "one_cycle")), tmp_path)
+    output = recorded(tmp_path, result)
+    assert output["num_processes"] == 2
+    assert result.stderr.count("one_cycle: its phases end at pct_start * num_training_steps - 1") == 1
+    assert "each phase ends 1/2 of an update late" in result.stderr
+
+
+def test_one_process_one_cycle_does_not_warn(tmp_path):
+    result = run(hf_lrsched_run(*script_arguments(tmp_path, "one_cycle")), tmp_path)
+    assert recorded(tmp_path, result)["num_processes"] == 1
+    assert "phases end" not in result.stderr
