@@ -643,6 +643,25 @@ def parse_args(parser, argv: Sequence[str] | None):
         raise RecipeError(_first_line(err)) from None
 
 
+#: The model, data and batching flags both recipes' resume checks share (each adds its own).
+MODEL_AND_DATA_FLAGS = (
+    "model_name_or_path",
+    "dataset_name",
+    "dataset_config_name",
+    "train_file",
+    "validation_file",
+    "validation_split_percentage",
+    "text_column",
+    "label_column",
+    "max_length",
+    "pad_to_max_length",
+    "max_train_samples",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "num_train_epochs",
+)
+
+
 def end_training(accelerator) -> None:
     """``accelerator.end_training()``, then a pause so that torch's gloo workers finish before exit.
 

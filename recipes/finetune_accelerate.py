@@ -159,20 +159,7 @@ def check_arguments(args: TrainArguments) -> ScheduleChoice:
 
 #: Flags that shape the LR curve, the data or its order: a resume must give the values the checkpoint was saved with.
 RUN_FLAGS = (
-    "model_name_or_path",
-    "dataset_name",
-    "dataset_config_name",
-    "train_file",
-    "validation_file",
-    "validation_split_percentage",
-    "text_column",
-    "label_column",
-    "max_length",
-    "pad_to_max_length",
-    "max_train_samples",
-    "per_device_train_batch_size",
-    "gradient_accumulation_steps",
-    "num_train_epochs",
+    *common.MODEL_AND_DATA_FLAGS,
     "max_train_steps",
     "learning_rate",
     "weight_decay",

@@ -61,20 +61,7 @@ OUTPUT_FILES = ("metrics.json", "log_history.json", TRAJECTORY, "lr_schedule.png
 FIND_LR_FILES = (CHOICE_JSON, CHOICE_PLOT)
 #: Flags that shape the LR curve, the data or its order (those this transformers version has).
 RUN_FLAGS = (
-    "model_name_or_path",
-    "dataset_name",
-    "dataset_config_name",
-    "train_file",
-    "validation_file",
-    "validation_split_percentage",
-    "text_column",
-    "label_column",
-    "max_length",
-    "pad_to_max_length",
-    "max_train_samples",
-    "per_device_train_batch_size",
-    "gradient_accumulation_steps",
-    "num_train_epochs",
+    *common.MODEL_AND_DATA_FLAGS,
     "max_steps",
     "learning_rate",
     "lr_scheduler_type",
