@@ -16,7 +16,9 @@ Three phases, each a set of independent runs:
    its own LR from the training data only, then trains with it.
 
 Runs are resumable: a run whose ``metrics.json`` exists is read, not repeated (each run's folder is
-written as it finishes), so an interrupted study continues where it stopped. ``--summary_only``
+written as it finishes), so an interrupted study continues where it stopped; ``--restore_from`` reads
+the grid and out-of-the-box runs of an earlier study's JSON, so a new method is compared with the same
+grid without training it again. ``--summary_only``
 prints the tables of whatever has finished, with the list of runs still missing.
 
     python benchmarks/lr_choice.py --phases grid baseline --workers 2
@@ -27,6 +29,7 @@ prints the tables of whatever has finished, with the list of runs still missing.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import threading
 import time
@@ -79,7 +82,8 @@ class PlannedRun:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data_dir", default=default_data_dir(), help="SST-2 folder with train.tsv and dev.tsv")
-    parser.add_argument("--train_size", type=int, default=3000, help="setting A: the first N rows of train.tsv")
+    parser.add_argument("--train_size", type=int, default=3000, help="setting A: N rows of train.tsv")
+    parser.add_argument("--train_offset", type=int, default=0, help="setting A: skip this many rows first")
     parser.add_argument("--sst2_max_length", type=int, default=64, help="setting A's --max_length")
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=0.06, help="warmup, a fraction of the updates")
@@ -101,22 +105,31 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--work_dir", default=str(REPO_ROOT / "runs" / "lr_choice"), help="data subset and runs")
     parser.add_argument("--summary_only", action="store_true", help="train nothing; tables of finished runs")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument(
+        "--restore_from",
+        help="a JSON this script wrote: its grid and out-of-the-box runs count as finished (their folders are "
+        "recreated from it) so that only new automatic runs train",
+    )
     args = parser.parse_args(argv)
     for flag in ("train_size", "sst2_max_length", "batch_size", "workers"):
         if getattr(args, flag) < 1:
             raise BenchmarkError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
+    if args.train_offset < 0:
+        raise BenchmarkError(f"--train_offset must be >= 0, got {args.train_offset}")
     if any(lr <= 0 for lr in args.lr_grid):
         raise BenchmarkError(f"--lr_grid values must be > 0, got {args.lr_grid}")
     return args
 
 
-def write_train_subset(train_tsv: Path, size: int, folder: Path) -> Path:
-    """The first ``size`` rows of ``train_tsv`` (verbatim lines, header kept), written once."""
+def write_train_subset(train_tsv: Path, size: int, folder: Path, offset: int = 0) -> Path:
+    """Rows ``offset`` to ``offset + size`` of ``train_tsv`` (verbatim lines, header kept), written once."""
     header, *rows = train_tsv.read_text().splitlines(keepends=True)
-    if size > len(rows):
-        raise BenchmarkError(f"--train_size {size} exceeds the {len(rows)} rows of {train_tsv}")
-    path = folder / f"train_first{size}.tsv"
-    text = header + "".join(rows[:size])
+    if offset + size > len(rows):
+        raise BenchmarkError(
+            f"--train_offset {offset} + --train_size {size} exceeds the {len(rows)} rows of {train_tsv}"
+        )
+    path = folder / (f"train_first{size}.tsv" if offset == 0 else f"train_rows{offset}-{offset + size}.tsv")
+    text = header + "".join(rows[offset : offset + size])
     folder.mkdir(parents=True, exist_ok=True)
     if not path.is_file() or path.read_text() != text:
         path.write_text(text)
@@ -202,6 +215,22 @@ class Runner:
         with ThreadPoolExecutor(max_workers=self.args.workers) as pool:
             results = list(pool.map(self.one, runs))
         return dict(zip(runs, results))
+
+
+def restore_runs(path: str, runs_dir: Path) -> int:
+    """Recreate the ``metrics.json`` (and wall time) of the grid and out-of-the-box runs saved in ``path``."""
+    restored = 0
+    for saved in json.loads(Path(path).read_text())["runs"]:
+        if saved["phase"] == "auto":
+            continue  # an automatic run belongs to the method that made it
+        run = PlannedRun(saved["phase"], saved["setting"], saved["schedule"], saved["lr"], saved["seed"])
+        folder = run.folder(runs_dir, auto_tag="")
+        if not (folder / "metrics.json").is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "metrics.json").write_text(json.dumps(saved["metrics"], indent=2) + "\n")
+            (folder / "benchmark_wall_seconds.json").write_text(json.dumps({"wall_seconds": saved["wall_seconds"]}))
+            restored += 1
+    return restored
 
 
 def finished(args, runs: list[PlannedRun], runs_dir: Path) -> dict[PlannedRun, RunResult]:
@@ -360,9 +389,17 @@ def main(argv=None) -> int:
     data = {}
     if "sst2" in args.settings:
         train_tsv, dev_tsv = sst2_files(args.data_dir)
-        data = {"train": write_train_subset(train_tsv, args.train_size, work / "data"), "dev": dev_tsv}
-    runs_dir = work / f"runs_n{args.train_size}_len{args.sst2_max_length}_b{args.batch_size}_w{args.warmup:g}"
+        data = {
+            "train": write_train_subset(train_tsv, args.train_size, work / "data", args.train_offset),
+            "dev": dev_tsv,
+        }
+    offset = f"_from{args.train_offset}" if args.train_offset else ""
+    runs_dir = work / f"runs_n{args.train_size}{offset}_len{args.sst2_max_length}_b{args.batch_size}_w{args.warmup:g}"
     runs = plan(args)[:: -1 if args.reverse else 1]
+    if args.restore_from:
+        print(
+            f"{restore_runs(args.restore_from, runs_dir)} grid / out-of-the-box runs restored from {args.restore_from}"
+        )
     started = time.perf_counter()
     if args.summary_only:
         results = finished(args, runs, runs_dir)

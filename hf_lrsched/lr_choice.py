@@ -21,9 +21,14 @@ asks instead:
    neighbour on each side (or ``max_probes`` is reached). A parabola through the best point and its
    two neighbours (in log LR) places the probe optimum between grid points.
 4. **Horizon.** A probe is ``probe_steps`` updates long, the run ``num_training_steps``. The LR
-   that is best for ``T`` steps shrinks like ``1/sqrt(T)`` (the fixed step size that minimises
-   SGD's error bound after ``T`` steps, the classic rate: noise grows with the LR, progress with
-   LR x steps), so the result is ``probe optimum * sqrt(probe_steps / num_training_steps)``.
+   that is best for ``T`` updates shrinks like ``T**-beta``, so the result is
+   ``probe optimum * (probe_steps / num_training_steps)**beta``. ``beta`` depends on the optimizer:
+
+   * ``1/3`` for optimizers that normalise their steps (the Adam family: param groups with
+     ``betas``). Bjorck et al., "Scaling Optimal LR Across Token Horizons" (ICLR 2025), measure
+     the AdamW-optimal LR falling as ``D**-0.32`` with the training horizon ``D``.
+   * ``1/2`` otherwise (SGD): the fixed step size that minimises SGD's error bound after ``T``
+     steps (noise grows with the LR, progress with LR x steps).
 
 The value returned is the schedule's LR argument: the peak (``max_lr``) for ``one_cycle``, the base
 LR for warmup schedules and transformers' ``linear``/``cosine``. Everything the probes touch is
@@ -54,6 +59,7 @@ __all__ = [
     "choose_lr",
     "choose_lr_for_trainer",
     "compressed_schedule",
+    "default_horizon_exponent",
     "install_trainer_hook",
     "record_choice",
 ]
@@ -78,12 +84,14 @@ class LRChoice:
       heldout_losses: held-out loss after each probe (``inf`` where the loss became NaN/inf).
       probe_steps: updates per probe.
       num_training_steps: updates of the real run.
-      horizon_factor: ``sqrt(probe_steps / num_training_steps)``; ``lr = probe_lr * horizon_factor``.
+      horizon_factor: ``(probe_steps / num_training_steps) ** horizon_exponent``;
+        ``lr = probe_lr * horizon_factor``.
       schedule: the schedule name the probes were shaped like.
       multipliers: the compressed schedule (LR of each probe update / the probe's peak).
       heldout_examples: examples in the held-out slice (this process).
       bracketed: the best probe had a worse neighbour on both sides.
       seconds: wall time of the whole choice.
+      horizon_exponent: ``beta`` of the horizon rule (1/3 for the Adam family, 1/2 for SGD).
     """
 
     lr: float
@@ -98,6 +106,7 @@ class LRChoice:
     heldout_examples: int = 0
     bracketed: bool = True
     seconds: float = 0.0
+    horizon_exponent: float = 0.5
 
     @property
     def suggestion(self) -> float:
@@ -109,9 +118,15 @@ class LRChoice:
         edge = "" if self.bracketed else "; best probe at the edge of the search"
         return (
             f"LR choice for {self.schedule}: {self.lr:.3g} = probe optimum {self.probe_lr:.3g} x "
-            f"sqrt({self.probe_steps}/{self.num_training_steps}) ({len(self.probe_lrs)} probes of {self.probe_steps} "
+            f"{self.horizon_text} ({len(self.probe_lrs)} probes of {self.probe_steps} "
             f"updates, held-out loss {tried}; {self.seconds:.1f} s{edge})"
         )
+
+    @property
+    def horizon_text(self) -> str:
+        """The horizon rule as applied, e.g. ``(6/96)^(1/3)``."""
+        exponent = {0.5: "1/2", 1 / 3: "1/3"}.get(self.horizon_exponent, f"{self.horizon_exponent:g}")
+        return f"({self.probe_steps}/{self.num_training_steps})^({exponent})"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-serialisable); non-finite losses become ``None``."""
@@ -128,6 +143,7 @@ class LRChoice:
             "probe_steps": self.probe_steps,
             "num_training_steps": self.num_training_steps,
             "horizon_factor": self.horizon_factor,
+            "horizon_exponent": self.horizon_exponent,
             "schedule": self.schedule,
             "multipliers": list(self.multipliers),
             "heldout_examples": self.heldout_examples,
@@ -149,7 +165,7 @@ class LRChoice:
           >>> choice = LRChoice(1e-4, 4e-4, [2e-4, 4e-4, 8e-4], [0.6, 0.5, 0.7], 6, 96, 0.25, "linear")
           >>> figure = choice.plot()
           >>> [line.get_label() for line in figure.axes[0].get_lines()][1:]
-          ['probe optimum 0.0004', 'chosen LR 0.0001 (x sqrt(6/96))']
+          ['probe optimum 0.0004', 'chosen LR 0.0001 (x (6/96)^(1/2))']
         """
         from .plotting import _figure_class, check_output_path, save_figure
 
@@ -167,7 +183,7 @@ class LRChoice:
             self.lr,
             color="C3",
             lw=2,
-            label=f"chosen LR {self.lr:.2g} (x sqrt({self.probe_steps}/{self.num_training_steps}))",
+            label=f"chosen LR {self.lr:.2g} (x {self.horizon_text})",
         )
         ax.set_xscale("log")
         ax.set_xlabel("peak learning rate")
@@ -452,6 +468,32 @@ def _probe_and_search(
     return search
 
 
+ADAPTIVE_HORIZON_EXPONENT = 1 / 3  # Adam family: Bjorck et al. (ICLR 2025) measure D**-0.32 for AdamW
+SGD_HORIZON_EXPONENT = 1 / 2  # SGD's fixed-step error bound after T steps is smallest at LR ~ 1/sqrt(T)
+
+
+def default_horizon_exponent(optimizer) -> float:
+    """``beta`` of the horizon rule ``best LR ~ T**-beta`` for ``optimizer``.
+
+    Optimizers that normalise each step by a running gradient scale (the Adam family, recognised
+    by ``betas`` in a param group) take steps whose size hardly depends on the gradient's size, so
+    their best LR falls more slowly with the run's length than SGD's.
+
+    Args:
+      optimizer: a torch optimizer (or an accelerate-wrapped one).
+
+    Returns:
+      ``1/3`` for the Adam family, ``1/2`` otherwise.
+
+    Examples:
+      >>> p = [torch.nn.Parameter(torch.zeros(1))]
+      >>> default_horizon_exponent(torch.optim.AdamW(p)), default_horizon_exponent(torch.optim.SGD(p, lr=0.1))
+      (0.3333333333333333, 0.5)
+    """
+    adaptive = any("betas" in group for group in optimizer.param_groups)
+    return ADAPTIVE_HORIZON_EXPONENT if adaptive else SGD_HORIZON_EXPONENT
+
+
 def _check(name: str, value, low: float, *, integer: bool = False, above: bool = False) -> None:
     bad = isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
     if integer:
@@ -499,6 +541,7 @@ def choose_lr(
     max_probes: int = 7,
     accumulation_steps: int | None = None,
     max_grad_norm: float | None = None,
+    horizon_exponent: float | None = None,
     show_progress: bool = True,
 ) -> LRChoice:
     """Choose the run's LR from short probes of its own schedule, scored on held-out training batches.
@@ -506,7 +549,8 @@ def choose_lr(
     See the module docstring for the method. In short: probes of ``probe_steps`` updates with the
     run's schedule compressed, at peak LRs ``center_lr * factor**k``, bracketing the lowest loss on
     the first ``heldout_batches`` training batches (never trained on); the probe optimum
-    (parabola-interpolated in log LR) times ``sqrt(probe_steps / num_training_steps)`` is the choice.
+    (parabola-interpolated in log LR) times ``(probe_steps / num_training_steps)**beta`` is the choice
+    (``beta`` 1/3 for the Adam family, 1/2 for SGD).
     The model, optimizer (state and param groups), RNGs and data loader are restored exactly.
 
     Called as :func:`hf_lrsched.find_lr` is: ``choose_lr(trainer)`` (length, schedule and warmup
@@ -533,6 +577,8 @@ def choose_lr(
       max_probes: most probes (>= 3).
       accumulation_steps: batches per update (default: the accelerator's, else 1; a Trainer: its own).
       max_grad_norm: gradient clipping in the probes, as the run clips (a Trainer: its own).
+      horizon_exponent: ``beta`` in ``lr = probe optimum * (probe_steps / num_training_steps)**beta``,
+        in (0, 1]; default :func:`default_horizon_exponent` of the optimizer (1/3 Adam family, 1/2 SGD).
       show_progress: a tqdm bar over the probes (main process).
 
     Returns:
@@ -550,7 +596,7 @@ def choose_lr(
       ...                    loss_fn=lambda m, b: torch.nn.functional.cross_entropy(m(b[0]), b[1]),
       ...                    show_progress=False)
       >>> choice.probe_steps, round(choice.horizon_factor, 3), choice.lr == choice.probe_lr * choice.horizon_factor
-      (6, 0.306, True)
+      (6, 0.454, True)
       >>> torch.equal(model.weight, before), opt.param_groups[0]["lr"]
       (True, 0.123)
     """
@@ -599,6 +645,13 @@ def choose_lr(
     _check("factor", factor, 1, above=True)
     _check("max_probes", max_probes, 3, integer=True)
     _check("accumulation_steps", accumulation_steps, 1, integer=True)
+    if horizon_exponent is None:
+        beta = default_horizon_exponent(optimizer)
+    else:
+        _check("horizon_exponent", horizon_exponent, 0, above=True)
+        if horizon_exponent > 1:
+            raise ValueError(f"horizon_exponent must be a number in (0, 1], got {horizon_exponent!r}")
+        beta = float(horizon_exponent)
     multipliers = compressed_schedule(schedule, num_training_steps, probe_steps, num_warmup_steps, schedule_options)
 
     snapshot = _Snapshot(model, optimizer, dataloader, accelerator)
@@ -622,7 +675,7 @@ def choose_lr(
         snapshot.restore()
         if created_optimizer:
             trainer.optimizer = None
-    horizon = math.sqrt(probe_steps / num_training_steps)
+    horizon = (probe_steps / num_training_steps) ** beta
     return LRChoice(
         lr=search.probe_lr * horizon,
         probe_lr=search.probe_lr,
@@ -636,6 +689,7 @@ def choose_lr(
         heldout_examples=search.heldout_examples,
         bracketed=search.bracketed,
         seconds=time.perf_counter() - started,
+        horizon_exponent=beta,
     )
 
 

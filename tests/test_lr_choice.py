@@ -194,7 +194,9 @@ def test_probes_are_paired_and_the_choice_is_the_horizon_scaled_optimum():
     for k in range(1, probes):  # every probe trains on the same 5 batches
         assert all(torch.equal(a, b) for a, b in zip(seen[:5], seen[5 * k : 5 * k + 5], strict=True))
     assert choice.heldout_examples == 64
-    assert choice.lr == pytest.approx(choice.probe_lr * math.sqrt(5 / 150), rel=1e-12)
+    # AdamW: the horizon rule's exponent is 1/3 (cube root of 1/30 = 0.32182979...).
+    assert choice.horizon_exponent == 1 / 3
+    assert choice.lr == pytest.approx(choice.probe_lr * 0.3218297949, rel=1e-9)
     assert choice.bracketed
     best = min(choice.heldout_losses)
     # The best probe LR's neighbours on the grid were probed and are worse.
@@ -202,6 +204,28 @@ def test_probes_are_paired_and_the_choice_is_the_horizon_scaled_optimum():
     assert any(math.isclose(lr, best_lr / 2) for lr in choice.probe_lrs)
     assert any(math.isclose(lr, best_lr * 2) for lr in choice.probe_lrs)
     assert best_lr / math.sqrt(2) <= choice.probe_lr <= best_lr * math.sqrt(2)
+
+
+@pytest.mark.parametrize(
+    ("make_optimizer", "exponent", "factor"),
+    [
+        # (8/128)**(1/2) = 1/4 for SGD; (8/128)**(1/3) = 0.39685... for the Adam family.
+        (lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9), None, 0.25),
+        (lambda params: torch.optim.Adam(params, lr=1e-3), None, 0.39685026),
+        (lambda params: torch.optim.AdamW(params, lr=1e-3), 0.5, 0.25),
+        (lambda params: torch.optim.SGD(params, lr=0.1), 1.0, 0.0625),
+    ],
+)
+def test_horizon_rule_exponent_is_one_third_for_adam_one_half_for_sgd_or_as_given(make_optimizer, exponent, factor):
+    model, _, loader = _setup()
+    opt = make_optimizer(model.parameters())
+    choice = choose_lr(
+        model, opt, loader, num_training_steps=128, probe_steps=8, heldout_batches=2, loss_fn=ce, center_lr=0.05,
+        horizon_exponent=exponent, show_progress=False,
+    )  # fmt: skip
+    assert choice.horizon_factor == pytest.approx(factor, rel=1e-7)
+    assert choice.lr == pytest.approx(choice.probe_lr * factor, rel=1e-7)
+    assert choice.to_dict()["horizon_exponent"] == choice.horizon_exponent
 
 
 def test_probe_and_heldout_batches_are_spread_over_the_epoch_not_the_first_ones():
@@ -240,6 +264,9 @@ def test_default_heldout_slice_is_128_examples_whatever_the_batch_size(batch_siz
         ({"center_lr": -1.0}, "center_lr must be a number > 0, got -1.0"),
         ({"factor": 1.0}, "factor must be a number > 1, got 1.0"),
         ({"max_probes": 2}, "max_probes must be an int >= 3, got 2"),
+        ({"horizon_exponent": 0}, "horizon_exponent must be a number > 0, got 0"),
+        ({"horizon_exponent": 1.5}, r"horizon_exponent must be a number in \(0, 1\], got 1.5"),
+        ({"horizon_exponent": float("nan")}, "horizon_exponent must be a number > 0, got nan"),
         ({"schedule": "linearr"}, "unknown lr_scheduler_type 'linearr'"),
     ],
 )
