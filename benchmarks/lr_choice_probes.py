@@ -5,7 +5,7 @@ and what a probe shape costs, without the full runs of ``benchmarks/lr_choice.py
 seed's run exactly as ``recipes/finetune_accelerate.py`` does (same model, data, sampler, optimizer)
 and reads training data only: the validation split is loaded by the recipe but never evaluated.
 
-    python benchmarks/lr_choice_probes.py --setting tweets --schedule linear --probe_steps 6 9 --heldout_examples 128 256
+    python benchmarks/lr_choice_probes.py --setting tweets --probe_steps 6 9 --heldout_examples 128 256
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def main(argv=None) -> int:
                 f"{lr:.2g}: {loss:.4f}" for lr, loss in sorted(zip(choice.probe_lrs, choice.heldout_losses))
             )
             print(
-                f"{args.setting} {args.schedule} seed {seed}, {steps}-update probes, {choice.heldout_examples} held out: "
+                f"{args.setting} {args.schedule} seed {seed}, {steps}-update probes, "
+                f"{choice.heldout_examples} held out: "
                 f"LR {choice.lr:.3g} (probe optimum {choice.probe_lr:.3g} x {choice.horizon_factor:.3f}; "
                 f"held-out loss {tried}) in {time.perf_counter() - started:.0f} s",
                 flush=True,
