@@ -10,13 +10,11 @@ Several processes (two gloo ranks on a CPU machine; on GPUs drop ``ACCELERATE_US
     ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes 2 \\
         recipes/finetune_accelerate.py --lr_scheduler_type warmup_exponential
 
-The scheduler comes from :func:`hf_lrsched.accelerate.get_accelerate_scheduler`, so the LR at
-optimizer update ``u`` is the schedule at ``u`` whatever ``num_processes`` and
-``--gradient_accumulation_steps`` are; :func:`hf_lrsched.log_lrs` records the LR and momentum of
-every update. Writes ``metrics.json``, ``lr_trajectory.json``, ``log_history.json`` and
-``lr_schedule.png`` to ``--output_dir`` (``recipes/outputs.py``), and with ``--checkpointing_steps``
-complete ``step_N`` checkpoints (``recipes/checkpoints.py``) from which ``--resume_from_checkpoint``
-goes on, given the same flags.
+The scheduler comes from :func:`hf_lrsched.accelerate.get_accelerate_scheduler`: the LR at update
+``u`` is the schedule at ``u`` whatever ``num_processes`` and ``--gradient_accumulation_steps`` are.
+:func:`hf_lrsched.log_lrs` records each update's LR and momentum for ``lr_trajectory.json`` and
+``lr_schedule.png`` (``recipes/outputs.py``); ``--checkpointing_steps`` writes complete ``step_N``
+checkpoints (``recipes/checkpoints.py``) that ``--resume_from_checkpoint`` goes on from.
 """
 
 from __future__ import annotations
@@ -32,10 +30,12 @@ from dataclasses import asdict, dataclass, field
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import checkpoints  # noqa: E402  (this recipe's checkpoint format, next to this file)
-import common  # noqa: E402  (the recipes' shared module, next to this file)
+import accelerate_flags  # noqa: E402  (this recipe's flag checks, next to this file)
+import checkpoints  # noqa: E402  (this recipe's checkpoint format)
+import common  # noqa: E402  (what both recipes share: model, data, checks)
 import outputs  # noqa: E402  (the files a run writes)
-from common import DataArguments, ModelArguments, RecipeError  # noqa: E402
+from accelerate_flags import RUN_FLAGS, ScheduleChoice  # noqa: E402
+from common import DataArguments, ModelArguments  # noqa: E402
 
 import hf_lrsched  # noqa: E402  (registers the schedule names)
 
@@ -111,76 +111,6 @@ class TrainArguments:
 
 
 @dataclass
-class ScheduleChoice:
-    """The checked schedule flags."""
-
-    name: str
-    options: dict
-    warmup: int | float
-
-
-def check_arguments(args: TrainArguments) -> ScheduleChoice:
-    """Check the training flags before anything heavy runs (the schedule's own checks once its length is known)."""
-    for flag in (
-        "per_device_train_batch_size",
-        "per_device_eval_batch_size",
-        "num_train_epochs",
-        "gradient_accumulation_steps",
-        "logging_steps",
-    ):
-        if getattr(args, flag) < 1:
-            raise RecipeError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
-    if args.find_lr and args.find_lr_num_steps is not None and args.find_lr_num_steps < 1:
-        raise RecipeError(f"--find_lr_num_steps must be >= 1, got {args.find_lr_num_steps}")
-    if args.max_train_steps is not None and args.max_train_steps < 1:
-        raise RecipeError(f"--max_train_steps must be >= 1, got {args.max_train_steps}")
-    if not args.learning_rate > 0:
-        raise RecipeError(f"--learning_rate must be > 0, got {args.learning_rate}")
-    if args.checkpointing_steps is not None and args.checkpointing_steps != "epoch":
-        if not args.checkpointing_steps.isdigit() or int(args.checkpointing_steps) < 1:
-            raise RecipeError(f"--checkpointing_steps must be an int >= 1 or 'epoch', got {args.checkpointing_steps!r}")
-    warmup = args.num_warmup_steps
-    if warmup < 0 or (warmup >= 1 and not float(warmup).is_integer()):
-        raise RecipeError(f"--num_warmup_steps must be an int >= 0 or a fraction in (0, 1), got {warmup}")
-    warmup = int(warmup) if warmup >= 1 or warmup == 0 else float(warmup)
-    if args.lr_scheduler_type == "reduce_lr_on_plateau":
-        raise RecipeError("--lr_scheduler_type reduce_lr_on_plateau needs a metric at every step; pick a schedule")
-    try:
-        options = hf_lrsched.parse_scheduler_kwargs(args.lr_scheduler_kwargs)
-    except ValueError as err:
-        raise RecipeError(str(err)) from None
-    common.check_schedule(args.lr_scheduler_type, options, warmup, args.max_train_steps)
-    common.check_output_dir(args.output_dir, outputs.output_files(args.find_lr))
-    if args.resume_from_checkpoint == "latest":
-        args.resume_from_checkpoint = checkpoints.latest(args.output_dir)
-    return ScheduleChoice(args.lr_scheduler_type, options, warmup)
-
-
-#: Flags that shape the LR curve, the data or its order: a resume must give the values the checkpoint was saved with.
-RUN_FLAGS = (
-    *common.MODEL_AND_DATA_FLAGS,
-    "max_train_steps",
-    "learning_rate",
-    "weight_decay",
-    "lr_scheduler_type",
-    "lr_scheduler_kwargs",
-    "num_warmup_steps",
-    "group_by_length",
-    "seed",
-    "mixed_precision",
-)
-
-
-def check_resume(args: TrainArguments, flags: dict) -> dict | None:
-    """Check the ``--resume_from_checkpoint`` folder and its flags before the model loads; its state."""
-    if not args.resume_from_checkpoint:
-        return None
-    state = checkpoints.read(args.resume_from_checkpoint)
-    common.check_same_flags(args.resume_from_checkpoint, state["flags"], flags)
-    return state
-
-
-@dataclass
 class Run:
     """Everything the training loop needs, built by :func:`build_run` (a ``--find_lr`` step can use it)."""
 
@@ -194,48 +124,13 @@ class Run:
     model_name: str | None = None  # --model_name_or_path, for the setup line
 
 
-def _setup_logging(accelerator, verbose: bool) -> None:
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=logging.INFO
-    )
-    main_process = accelerator.is_local_main_process
-    if not main_process:
-        logger.setLevel(logging.ERROR)
-    common.set_library_verbosity(verbose and main_process)
-
-
-def _trackers(args: TrainArguments) -> list[str] | None:
-    if args.report_to.strip().lower() in ("", "none"):
-        return None
-    from accelerate.tracking import get_available_trackers
-    from accelerate.utils import LoggerType
-
-    names = [name.strip().lower() for name in args.report_to.split(",") if name.strip()]
-    if "all" in names:
-        return ["all"]
-    available = {str(t) for t in get_available_trackers()}
-    for name in names:
-        if name not in LoggerType.list():
-            raise RecipeError(f"--report_to {name!r} is not a tracker accelerate knows: {', '.join(LoggerType.list())}")
-        if name not in available:
-            raise RecipeError(f"--report_to {name!r}: its package is not installed; install it or use --report_to none")
-    return names
-
-
 def build_run(
     model_args: ModelArguments, data_args: DataArguments, args: TrainArguments, schedule: ScheduleChoice | None = None
 ) -> Run:
     """Accelerator, data, model and optimizer, all prepared; no scheduler yet.
 
-    Args:
-      model_args: model flags.
-      data_args: data flags.
-      args: training flags.
-      schedule: the checked schedule flags; when the flags do not fix the number of updates, the
-        schedule is checked for the real one once the data is loaded, before the model.
-
-    Returns:
-      The prepared :class:`Run`.
+    When the flags do not fix the number of updates, ``schedule`` is checked for the real number once
+    the data is loaded, before the model loads.
     """
     import torch
     from accelerate import Accelerator
@@ -246,10 +141,13 @@ def build_run(
     accelerator = Accelerator(
         gradient_accumulation_steps=args.gradient_accumulation_steps,
         mixed_precision=args.mixed_precision,
-        log_with=_trackers(args),
+        log_with=accelerate_flags.trackers(args),
         project_dir=args.output_dir,
     )
-    _setup_logging(accelerator, args.verbose)
+    common.setup_logging()
+    if not accelerator.is_local_main_process:
+        logger.setLevel(logging.ERROR)
+    common.set_library_verbosity(args.verbose and accelerator.is_local_main_process)
     logger.debug("%s", accelerator.state)
     set_seed(args.seed)
     tokenizer = common.load_tokenizer(model_args)
@@ -271,10 +169,10 @@ def build_run(
         collate_fn=collator,
         generator=torch.Generator().manual_seed(args.seed),
     )
-    if schedule is not None and args.max_train_steps is None:
+    if schedule is not None and args.max_train_steps is None:  # the number of updates is known now
         # prepare() gives each process every num_processes-th batch (the last share padded to a whole batch)
         batches = math.ceil(len(train_dataloader) / accelerator.num_processes)
-        common.check_schedule(schedule.name, schedule.options, schedule.warmup, total_updates(batches, args)[0])
+        accelerate_flags.check_schedule(schedule, args, batches)
     # Evaluate longest first: little padding, and the first batch shows the peak memory.
     eval_lengths = [len(ids) for ids in data.validation["input_ids"]]
     eval_order = sorted(range(len(eval_lengths)), key=lambda i: -eval_lengths[i])
@@ -283,18 +181,7 @@ def build_run(
     )
 
     model = common.load_model(model_args, data.labels)
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
-    groups = [
-        {
-            "params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
-            "weight_decay": args.weight_decay,
-        },
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
-    ]
-    try:  # the fused kernel is several times faster, on CPU too
-        optimizer = torch.optim.AdamW(groups, lr=args.learning_rate, fused=True)
-    except RuntimeError:
-        optimizer = torch.optim.AdamW(groups, lr=args.learning_rate)
+    optimizer = common.adamw(model, args.learning_rate, args.weight_decay)
     model, optimizer, train_dataloader, eval_dataloader = accelerator.prepare(
         model, optimizer, train_dataloader, eval_dataloader
     )
@@ -326,38 +213,17 @@ def evaluate(run: Run) -> dict:
     }
 
 
-def total_updates(batches_per_epoch: int, args: TrainArguments) -> tuple[int, int]:
-    """``(optimizer updates, epochs)`` for this many batches per epoch and process.
-
-    An epoch's last partial accumulation also updates.
-    """
-    updates_per_epoch = math.ceil(batches_per_epoch / args.gradient_accumulation_steps)
-    if args.max_train_steps is None:
-        return args.num_train_epochs * updates_per_epoch, args.num_train_epochs
-    return args.max_train_steps, math.ceil(args.max_train_steps / updates_per_epoch)
-
-
 class TrainingLoop:
     """The Accelerate training loop: schedule, resume, progress bar, logs, checkpoints, outputs."""
 
-    def __init__(
-        self,
-        run: Run,
-        args: TrainArguments,
-        schedule: ScheduleChoice,
-        lr_test: dict | None = None,
-        *,
-        flags: dict | None = None,
-        resume_state: dict | None = None,
-    ):
+    def __init__(self, run: Run, args: TrainArguments, schedule: ScheduleChoice, lr_test, flags: dict, resume_state):
         import torch
 
         from hf_lrsched.accelerate import get_accelerate_scheduler
 
-        self.run, self.args, self.schedule, self.lr_test = run, args, schedule, lr_test
-        self.flags = flags or {}
+        self.run, self.args, self.schedule, self.lr_test, self.flags = run, args, schedule, lr_test, flags
         self.accelerator = accelerator = run.accelerator
-        self.total_steps, self.num_epochs = total_updates(len(run.train_dataloader), args)
+        self.total_steps, self.num_epochs = accelerate_flags.total_updates(len(run.train_dataloader), args)
         try:  # built for the real number of updates and stepped per update, whatever num_processes is
             self.lr_scheduler = get_accelerate_scheduler(
                 accelerator, schedule.name, run.optimizer, schedule.warmup, self.total_steps, schedule.options
@@ -369,13 +235,8 @@ class TrainingLoop:
         if args.resume_from_checkpoint:
             path = args.resume_from_checkpoint
             checkpoints.resume(accelerator, path, resume_state or checkpoints.read(path), progress)
-            logger.info(
-                "resumed from %s at update %d (epoch %d, batch %d)",
-                path,
-                progress.completed_steps,
-                progress.epoch,
-                progress.batches_done,
-            )
+            where = (progress.completed_steps, progress.epoch, progress.batches_done)
+            logger.info("resumed from %s at update %d (epoch %d, batch %d)", path, *where)
         self.running_loss = torch.tensor(progress.window[0], device=accelerator.device)
         self.window_batches = progress.window[1]
         self.examples, self.train_seconds = 0, 0.0
@@ -453,12 +314,8 @@ class TrainingLoop:
         metrics = evaluate(self.run)
         progress.log_history.append({"step": progress.completed_steps, "epoch": progress.epoch, **metrics})
         self.accelerator.log({f"eval/{k[5:]}": v for k, v in metrics.items()}, step=progress.completed_steps)
-        logger.info(
-            "epoch %d: eval_loss %.4f, eval_accuracy %.4f",
-            progress.epoch,
-            metrics["eval_loss"],
-            metrics["eval_accuracy"],
-        )
+        loss, accuracy = metrics["eval_loss"], metrics["eval_accuracy"]
+        logger.info("epoch %d: eval_loss %.4f, eval_accuracy %.4f", progress.epoch, loss, accuracy)
         if not finished or progress.batches_done == len(self.run.train_dataloader):
             progress.epoch, progress.batches_done = progress.epoch + 1, 0
             if self.args.checkpointing_steps == "epoch":
@@ -472,31 +329,18 @@ class TrainingLoop:
 
         run, args, progress, accelerator = self.run, self.args, self.progress, self.accelerator
         options = f" {json.dumps(self.schedule.options)}" if self.schedule.options else ""
-        logger.info(
-            "%s; %d epoch(s), %d optimizer updates of %d examples (%d per process x %s x %d accumulation), "
-            "schedule %s%s, warmup %s",
-            common.setup_line(run.data, run.model_name, args.resume_from_checkpoint),
-            self.num_epochs,
-            self.total_steps,
-            self.total_batch,
-            args.per_device_train_batch_size,
-            _processes(accelerator.num_processes),
-            args.gradient_accumulation_steps,
-            self.schedule.name,
-            options,
-            self.schedule.warmup,
+        plan = (
+            f"{self.num_epochs} epoch(s), {self.total_steps} optimizer updates of {self.total_batch} examples "
+            f"({args.per_device_train_batch_size} per process x {_processes(accelerator.num_processes)} x "
+            f"{args.gradient_accumulation_steps} accumulation), schedule {self.schedule.name}{options}, "
+            f"warmup {self.schedule.warmup}"
         )
+        logger.info("%s; %s", common.setup_line(run.data, run.model_name, args.resume_from_checkpoint), plan)
         if accelerator.trackers:
             config = {k: v for k, v in asdict(args).items() if isinstance(v, (int, float, str, bool))}
             accelerator.init_trackers("finetune_accelerate", config=config)
-        self.bar = tqdm(
-            total=self.total_steps,
-            initial=progress.completed_steps,
-            desc="train",
-            unit="update",
-            disable=not accelerator.is_local_main_process,
-            dynamic_ncols=True,
-        )
+        bar = dict(desc="train", unit="update", dynamic_ncols=True, disable=not accelerator.is_local_main_process)
+        self.bar = tqdm(total=self.total_steps, initial=progress.completed_steps, **bar)
         run.model.train()
         eval_metrics: dict = {}
         finished = progress.completed_steps >= self.total_steps
@@ -556,10 +400,8 @@ class TrainingLoop:
 def run_lr_range_test(run: Run, args: TrainArguments, schedule: ScheduleChoice) -> dict | None:
     """``--find_lr``: choose the LR with short probes of this run's schedule (:func:`hf_lrsched.choose_lr`).
 
-    The probes read training batches only (a held-out slice of them scores the probes). The weights,
-    optimizer state, RNGs and data loader come back exactly, so training then starts as it would have;
-    only the optimizer's LR changes (before the scheduler exists, which reads it as the base LR, or as
-    ``max_lr`` for ``one_cycle``).
+    The probes score on held-out training batches; weights, optimizer state, RNGs and data loader come
+    back exactly. Only the LR changes, before the scheduler exists (which reads it as the peak).
     """
     from hf_lrsched.lr_choice import choose_lr, record_choice
 
@@ -570,7 +412,7 @@ def run_lr_range_test(run: Run, args: TrainArguments, schedule: ScheduleChoice) 
         run.model,
         run.optimizer,
         run.train_dataloader,
-        num_training_steps=total_updates(len(run.train_dataloader), args)[0],
+        num_training_steps=accelerate_flags.total_updates(len(run.train_dataloader), args)[0],
         schedule=schedule.name,
         num_warmup_steps=schedule.warmup,
         schedule_options=schedule.options,
@@ -594,13 +436,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainArguments))
     model_args, data_args, args = common.parse_args(parser, argv)
-    schedule = check_arguments(args)
+    schedule = accelerate_flags.check_arguments(args)
     overrides = {"lr_scheduler_kwargs": schedule.options, "num_warmup_steps": schedule.warmup}
     flags = common.run_flags(RUN_FLAGS, model_args, data_args, args, **overrides)
-    resume_state = check_resume(args, flags)
+    resume_state = accelerate_flags.check_resume(args, flags)
     run = build_run(model_args, data_args, args, schedule)
     lr_test = run_lr_range_test(run, args, schedule) if args.find_lr else None
-    TrainingLoop(run, args, schedule, lr_test, flags=flags, resume_state=resume_state)()
+    TrainingLoop(run, args, schedule, lr_test, flags, resume_state)()
     return 0
 
 

@@ -193,9 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if range_test.find_lr and range_test.find_lr_num_steps is not None and range_test.find_lr_num_steps < 1:
         raise RecipeError(f"--find_lr_num_steps must be >= 1, got {range_test.find_lr_num_steps}")
 
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=logging.INFO
-    )
+    common.setup_logging()
     log_level = training_args.get_process_log_level()  # transformers' own logs: --log_level (warning by default)
     logger.setLevel(logging.INFO if training_args.should_log else max(log_level, logging.WARNING))
     if training_args.log_level == "passive":  # the default: the libraries' INFO, bars and load report hidden
