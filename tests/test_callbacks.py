@@ -48,13 +48,14 @@ class SeenLogs(TrainerCallback):
         self.logs.append(dict(logs))
 
 
-def _trainer(tmp_path, callbacks) -> Trainer:
+def _trainer(tmp_path, callbacks, **overrides) -> Trainer:
     model = _tiny_bert()
-    args = TrainingArguments(
+    settings = dict(
         output_dir=str(tmp_path), max_steps=STEPS, per_device_train_batch_size=4, logging_steps=1,
         lr_scheduler_type="one_cycle", lr_scheduler_kwargs={"pct_start": 0.3}, use_cpu=True, report_to=[],
         save_strategy="no", disable_tqdm=True, seed=0,
     )  # fmt: skip
+    args = TrainingArguments(**{**settings, **overrides})
     return Trainer(
         model=model, args=args, train_dataset=_examples(), optimizers=(_two_group_adamw(model), None),
         callbacks=callbacks,
@@ -188,12 +189,12 @@ def _torch_one_cycle(steps: int, base_lrs) -> list[list[tuple[float, float]]]:
 
 
 def test_keep_history_records_every_update_not_only_the_logged_ones(tmp_path):
-    trainer = _trainer(tmp_path, [])
-    trainer.args.logging_steps = 5  # logs at updates 5 and 10 only
-    trainer.args.gradient_accumulation_steps = 2  # an update is two batches: history counts updates
+    # Logs at updates 5 and 10 only; an update is two batches (the history counts updates).
+    trainer = _trainer(tmp_path, [], logging_steps=5, gradient_accumulation_steps=2)
     monitor = LRMonitorCallback.attach(trainer, keep_history=True)
     logs = _train_logs(trainer)
     assert [entry["step"] for entry in logs] == [5, 10]
+    assert trainer.state.epoch == 2.0  # 12 updates of 2 batches = 24 batches = two epochs of 48 / 4
     assert [row["step"] for row in monitor.history] == list(range(STEPS))
     for row, groups in zip(monitor.history, _torch_one_cycle(STEPS, BASE_LRS), strict=True):
         for i, (lr, beta1) in enumerate(groups):
