@@ -115,29 +115,43 @@ class LRMonitorCallback(TrainerCallback):
     Passed in ``callbacks=[LRMonitorCallback()]`` instead, the keys still reach ``log_history`` and
     the callbacks after it (a warning says so when ``report_to`` names integrations).
 
+    Logs keep only the updates at logging steps; with ``keep_history=True`` the monitor also keeps
+    every update's values in :attr:`history` (e.g. to save or plot the exact LR trajectory).
+
     Args:
       momentum: also log ``beta1/group_<i>`` or ``momentum/group_<i>``.
+      keep_history: keep every update's values in :attr:`history`.
+
+    Attributes:
+      history: with ``keep_history=True``, one dict per optimizer update, in order:
+        ``{"step": u, **param_group_values(optimizer)}`` where ``u`` is the number of updates done
+        before it (``state.global_step``: 0 for the first), holding the values update ``u`` used.
+        It is never cleared by the monitor, so it spans several ``train()`` calls; a resumed run
+        can prepend what it recorded before its checkpoint.
     """
 
-    def __init__(self, momentum: bool = True):
+    def __init__(self, momentum: bool = True, *, keep_history: bool = False):
         self.momentum = momentum
+        self.keep_history = keep_history
+        self.history: list[dict[str, float]] = []
         self.first = False
         self._last: dict[str, float] | None = None
 
     @classmethod
-    def attach(cls, trainer, *, momentum: bool = True) -> LRMonitorCallback:
+    def attach(cls, trainer, *, momentum: bool = True, keep_history: bool = False) -> LRMonitorCallback:
         """Add a monitor to ``trainer`` ahead of every other callback (replacing one already there).
 
         Args:
           trainer: a ``transformers.Trainer``.
           momentum: also log momentum/beta1.
+          keep_history: keep every update's values in :attr:`history`.
 
         Returns:
           The callback.
         """
         callbacks = trainer.callback_handler.callbacks
         callbacks[:] = [cb for cb in callbacks if not isinstance(cb, cls)]
-        monitor = cls(momentum=momentum)
+        monitor = cls(momentum=momentum, keep_history=keep_history)
         monitor.first = True
         callbacks.insert(0, monitor)
         return monitor
@@ -156,6 +170,8 @@ class LRMonitorCallback(TrainerCallback):
     def on_optimizer_step(self, args, state, control, optimizer=None, **kwargs):
         if optimizer is not None:
             self._last = param_group_values(optimizer, momentum=self.momentum)
+            if self.keep_history:
+                self.history.append({"step": state.global_step, **self._last})
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs is None or self._last is None or "learning_rate" not in logs:

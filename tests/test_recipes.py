@@ -532,6 +532,31 @@ def test_bad_schedule_flags_fail_before_training(recipe, tmp_path, capsys):
     )
 
 
+def test_a_schedule_too_short_for_the_real_run_fails_before_the_model_loads(tiny_data, tmp_path, capsys, monkeypatch):
+    # 48 rows in batches of 8: 6 updates in the one epoch, which no flag states; warmup 10 cannot fit.
+    # (A check on an invented length passes here, and the run fails only after loading the model.)
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before the schedule was checked")
+
+    monkeypatch.setattr(common, "load_model", no_model)
+    args = tiny_args(tiny_data)
+    del args[args.index("--max_train_steps") : args.index("--max_train_steps") + 2]
+    args[args.index("--num_warmup_steps") + 1] = "10"
+    argv = [*args, "--output_dir", str(tmp_path / "out")]
+    _fails_with("finetune_accelerate", argv, capsys, "--lr_scheduler_type 'warmup_exponential'", "num_training_steps=6")
+
+
+def test_recipes_use_the_package_tools_not_their_own():
+    sources = {path.name: path.read_text(encoding="utf-8") for path in RECIPES.glob("*.py")}
+    for name, source in sources.items():
+        for own in ("pyplot", "matplotlib.use", "1_000_000", 'param_groups[0]["lr"]', "class LRTrajectoryRecorder"):
+            assert own not in source, (name, own)
+    assert "LRMonitorCallback.attach(trainer, keep_history=True)" in sources["finetune_trainer.py"]
+    assert "hf_lrsched.log_lrs(" in sources["finetune_accelerate.py"]
+    assert "hf_lrsched.check_schedule(" in sources["common.py"]
+    assert "plot_curves(" in sources["outputs.py"]
+
+
 def test_bad_accelerate_flags(tmp_path, capsys):
     out = ["--output_dir", str(tmp_path / "out")]
     _fails_with("finetune_accelerate", ["--num_warmup_steps", "2.5", *out], capsys, "--num_warmup_steps")
@@ -815,7 +840,7 @@ def test_a_save_that_dies_midway_leaves_no_checkpoint(tmp_path):
         checkpoints.latest(str(tmp_path))
 
 
-@pytest.mark.parametrize(("module", "examples"), [("checkpoints", 10), ("common", 6)])
+@pytest.mark.parametrize(("module", "examples"), [("checkpoints", 10), ("common", 6), ("outputs", 1)])
 def test_recipe_doctests(module, examples):
     import doctest
 
