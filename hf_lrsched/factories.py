@@ -16,8 +16,10 @@ from torch.optim import Optimizer
 from . import schedules
 from ._docs import args_section, summary
 from .momentum import momentum_key, momentum_value
+from .one_cycle import resolve_pct_start
 from .schedule_lr import ScheduleLR
 from .schedules import Schedule
+from .validation import check_bool
 
 __all__ = [
     "ScheduleLR",
@@ -257,34 +259,17 @@ def get_one_cycle_schedule(
       >>> sched.get_last_lr()[0], opt.param_groups[0]["betas"][0]
       (0.001, 0.85)
     """
-    if num_training_steps is None:
-        raise ValueError("num_training_steps is required for one_cycle, got None")
-    schedules.check_int("num_training_steps", num_training_steps, minimum=2)
-    # Checked even when pct_start is given, so a bad warmup is never silently ignored.
-    warmup = schedules.resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
-    if warmup >= num_training_steps:
-        raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
     derived = pct_start is None
-    if derived:
-        pct_start = warmup / num_training_steps if warmup else 0.3
+    pct_start = resolve_pct_start(pct_start, num_warmup_steps, num_training_steps, three_phase=three_phase)
     common = dict(pct_start=pct_start, anneal_strategy=anneal_strategy, three_phase=three_phase)
-    try:
-        schedule = schedules.one_cycle_schedule(
-            num_training_steps,
-            div_factor=div_factor,
-            final_div_factor=final_div_factor,
-            min_lr_ratio=min_lr_ratio,
-            **common,
-        )
-    except ValueError as err:
-        if derived and warmup and "pct_start" in str(err):
-            # The user gave num_warmup_steps, not pct_start: say so.
-            raise ValueError(
-                f"num_warmup_steps={warmup} gives pct_start = {warmup}/{num_training_steps} = {pct_start!r}: {err}"
-            ) from None
-        raise
-    if not isinstance(cycle_momentum, bool):
-        raise ValueError(f"cycle_momentum must be a bool, got {cycle_momentum!r}")
+    schedule = schedules.one_cycle_schedule(
+        num_training_steps,
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+        min_lr_ratio=min_lr_ratio,
+        **common,
+    )
+    check_bool("cycle_momentum", cycle_momentum)
     momentum_lambdas, key = None, None
     if cycle_momentum:
         key = momentum_key(optimizer.defaults)

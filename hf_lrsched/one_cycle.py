@@ -10,13 +10,13 @@ import functools
 import math
 from collections.abc import Callable
 
-from .validation import _is_real, check_choice, check_int, check_multipliers, check_real
+from .validation import _is_real, check_bool, check_choice, check_int, check_lengths, check_multipliers, check_real
 
 Schedule = Callable[[int], float]
 
 ANNEAL_STRATEGIES = ("cos", "linear")
 
-__all__ = ["ANNEAL_STRATEGIES", "one_cycle_momentum_schedule", "one_cycle_schedule"]
+__all__ = ["ANNEAL_STRATEGIES", "one_cycle_momentum_schedule", "one_cycle_schedule", "resolve_pct_start"]
 
 
 def _one_cycle_value(
@@ -48,16 +48,16 @@ def _one_cycle_phases(end_steps: tuple[float, ...], points) -> tuple[tuple[float
     return tuple((a, b, p[0], p[1]) for a, b, p in zip(starts, end_steps, points, strict=True))
 
 
-def _one_cycle_end_steps(num_training_steps, pct_start, three_phase) -> tuple[float, ...]:
+def _one_cycle_end_steps(num_training_steps, pct_start, three_phase, *, origin: str = "") -> tuple[float, ...]:
+    # origin: where a derived pct_start came from, put first in the messages (see resolve_pct_start).
     total = check_int("num_training_steps", num_training_steps, minimum=2)
     if not _is_real(pct_start) or not 0.0 < pct_start < 1.0:
         raise ValueError(f"pct_start must be a float in (0, 1), got {pct_start!r}")
-    if not isinstance(three_phase, bool):
-        raise ValueError(f"three_phase must be a bool, got {three_phase!r}")
+    check_bool("three_phase", three_phase)
     first = float(pct_start * total) - 1
     if first <= 0:
         raise ValueError(
-            f"pct_start={pct_start!r} with num_training_steps={total} leaves {pct_start * total:g} steps "
+            f"{origin}pct_start={pct_start!r} with num_training_steps={total} leaves {pct_start * total:g} steps "
             f"for the rise; it needs more than 1 (pct_start > {1 / total:g})"
         )
     if not three_phase:
@@ -65,10 +65,45 @@ def _one_cycle_end_steps(num_training_steps, pct_start, three_phase) -> tuple[fl
     second = float(2 * pct_start * total) - 2
     if second >= total - 1:
         raise ValueError(
-            f"pct_start={pct_start!r} is too large for three_phase=True: rise and fall take "
+            f"{origin}pct_start={pct_start!r} is too large for three_phase=True: rise and fall take "
             f"2 * pct_start of training, leaving nothing for the final anneal (use pct_start < 0.5)"
         )
     return (first, second, total - 1)
+
+
+def resolve_pct_start(pct_start, num_warmup_steps, num_training_steps, *, three_phase: bool = False) -> float:
+    """The fraction of training one-cycle spends rising: the one place it is derived from warmup.
+
+    ``pct_start`` when given; else ``num_warmup_steps / num_training_steps`` (the warmup is the
+    rise), or 0.3 (``OneCycleLR``'s default) without warmup. The lengths are checked either way, so
+    a bad warmup is never silently ignored; an error about a derived value names the warmup it
+    came from.
+
+    Args:
+      pct_start: the option as given (``None``: derive it).
+      num_warmup_steps: warmup steps, or a fraction of ``num_training_steps``.
+      num_training_steps: total optimizer steps, >= 2.
+      three_phase: whether the three-phase variant will use it.
+
+    Returns:
+      ``pct_start``, checked.
+
+    Examples:
+      >>> resolve_pct_start(None, 25, 100), resolve_pct_start(None, 0, 100), resolve_pct_start(0.4, 25, 100)
+      (0.25, 0.3, 0.4)
+      >>> resolve_pct_start(None, 1, 100)
+      Traceback (most recent call last):
+      ...
+      ValueError: num_warmup_steps=1 gives pct_start = 1/100 = 0.01: pct_start=0.01 with ...
+    """
+    warmup, total = check_lengths(num_warmup_steps, num_training_steps, schedule="one_cycle")
+    total = check_int("num_training_steps", total, minimum=2)
+    origin = ""
+    if pct_start is None:
+        pct_start = warmup / total if warmup else 0.3
+        origin = f"num_warmup_steps={warmup} gives pct_start = {warmup}/{total} = {pct_start!r}: " if warmup else ""
+    _one_cycle_end_steps(total, pct_start, three_phase, origin=origin)
+    return pct_start
 
 
 def one_cycle_schedule(

@@ -25,6 +25,7 @@ import torch
 
 from .momentum import momentum_key, momentum_value
 from .registry import get_scheduler
+from .validation import check_choice, check_int, check_real
 
 __all__ = [
     "ScheduleCurve",
@@ -86,11 +87,9 @@ class SchedulePlot(NamedTuple):
 
 def _optimizer(kind: str, lr: float) -> torch.optim.Optimizer:
     param = torch.nn.Parameter(torch.zeros(1))
-    if kind == "adamw":
+    if check_choice("optimizer", kind, OPTIMIZERS) == "adamw":
         return torch.optim.AdamW([param], lr=lr)
-    if kind == "sgd":
-        return torch.optim.SGD([param], lr=lr, momentum=0.9)
-    raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, got {kind!r}")
+    return torch.optim.SGD([param], lr=lr, momentum=0.9)
 
 
 def _needs_metric(scheduler) -> bool:
@@ -126,10 +125,8 @@ def schedule_curve(
       >>> c.lrs.tolist(), c.cycles_momentum
       ([0.0, 0.5, 1.0, 1.0, 0.5, 0.5], False)
     """
-    if isinstance(num_training_steps, bool) or not isinstance(num_training_steps, int) or num_training_steps < 2:
-        raise ValueError(f"num_training_steps must be an int >= 2, got {num_training_steps!r}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    check_int("num_training_steps", num_training_steps, minimum=2)
+    lr = check_real("lr", lr, 0, low_open=True)
     if isinstance(options, str):
         from ._transformers_compat import parse_kwargs_json
 
@@ -380,8 +377,7 @@ def plot_curves(
       ['linear', 'sgdr']
     """
     Figure = _figure_class()
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {list(LAYOUTS)}, got {layout!r}")
+    check_choice("layout", layout, LAYOUTS)
     if not curves:
         raise ValueError("curves is empty: nothing to plot")
     if output is not None:

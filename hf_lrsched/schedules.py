@@ -52,6 +52,7 @@ __all__ = [
     "one_cycle_momentum_schedule",
     "one_cycle_schedule",
     "resolve_length",
+    "resolve_pct_start",
     "sgdr_schedule",
     "step_schedule",
     "warmup_multiplier",
@@ -66,6 +67,7 @@ from .one_cycle import (  # noqa: E402, F401
     _one_cycle_value,
     one_cycle_momentum_schedule,
     one_cycle_schedule,
+    resolve_pct_start,
 )
 from .validation import (  # noqa: E402, F401
     MAX_STEPS,

@@ -15,6 +15,7 @@ MAX_STEPS = 2**53
 
 __all__ = [
     "MAX_STEPS",
+    "check_bool",
     "check_choice",
     "check_int",
     "check_lengths",
@@ -38,7 +39,14 @@ def _show_int(value: int) -> str:
 
 
 def check_int(name: str, value, *, minimum: int = 0, maximum: int = MAX_STEPS) -> int:
-    """Check that ``value`` is an int (not a bool) in ``[minimum, maximum]`` and return it."""
+    """Check that ``value`` is an int (not a bool) in ``[minimum, maximum]`` and return it.
+
+    Examples:
+      >>> check_int("num_steps", 1, minimum=2)
+      Traceback (most recent call last):
+      ...
+      ValueError: num_steps must be >= 2, got 1
+    """
     if not _is_int(value):
         raise ValueError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
     if value < minimum:
@@ -46,6 +54,17 @@ def check_int(name: str, value, *, minimum: int = 0, maximum: int = MAX_STEPS) -
     if value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {_show_int(value)}")
     return int(value)
+
+
+def _interval(low, high, low_open: bool, high_open: bool) -> str:
+    """The accepted range in words: ``> 0``, ``<= 1.0``, ``in (0.0, 1.0]`` or ``''`` (any finite number)."""
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return f"{'>' if low_open else '>='} {low}"
+    if low is None:
+        return f"{'<' if high_open else '<='} {high}"
+    return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
 
 
 def check_real(
@@ -57,26 +76,71 @@ def check_real(
     low_open: bool = False,
     high_open: bool = False,
 ) -> float:
-    """Check that ``value`` is a finite real number in the given interval and return it as float."""
+    """Check that ``value`` is a finite real number (not a bool) in the given interval; return it as float.
+
+    Args:
+      name: option name, used in error messages.
+      value: the value given.
+      low, high: bounds (``None``: unbounded on that side).
+      low_open, high_open: exclude the bound itself.
+
+    Returns:
+      ``float(value)``.
+
+    Examples:
+      >>> check_real("gamma", 1, 0.0, 1.0, low_open=True)
+      1.0
+      >>> check_real("start_lr", 0.0, 0, low_open=True)
+      Traceback (most recent call last):
+      ...
+      ValueError: start_lr must be > 0, got 0.0
+      >>> check_real("end_lr", float("inf"))
+      Traceback (most recent call last):
+      ...
+      ValueError: end_lr must be a finite number, got inf
+    """
     if not _is_real(value):
         raise ValueError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
     try:
         value = float(value)
     except OverflowError:  # an int too large for a float
         raise ValueError(f"{name} must be a finite number, got {value!r}") from None
-    interval = f"{'(' if low_open else '['}{low if low is not None else '-inf'}, " + (
-        f"{high if high is not None else 'inf'}{')' if high_open else ']'}"
-    )
+    interval = _interval(low, high, low_open, high_open)
+    bounded = low is not None and high is not None
+    if not math.isfinite(value) and not bounded:  # inf is "> 0": say what is wrong with it
+        raise ValueError(f"{name} must be a finite number{' ' + interval if interval else ''}, got {value!r}")
     if (
         not math.isfinite(value)
         or (low is not None and (value < low or (low_open and value == low)))
         or (high is not None and (value > high or (high_open and value == high)))
     ):
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+        raise ValueError(f"{name} must be {interval}, got {value!r}")
+    return value
+
+
+def check_bool(name: str, value) -> bool:
+    """Check that ``value`` is a bool (not ``0``/``1`` or a string such as ``"false"``) and return it.
+
+    Examples:
+      >>> check_bool("three_phase", "false")
+      Traceback (most recent call last):
+      ...
+      ValueError: three_phase must be a bool, got 'false'
+    """
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be a bool, got {value!r}")
     return value
 
 
 def check_choice(name: str, value, choices: Sequence[str]) -> str:
+    """Check that ``value`` is one of ``choices`` and return it.
+
+    Examples:
+      >>> check_choice("mode", "log", ("exp", "linear"))
+      Traceback (most recent call last):
+      ...
+      ValueError: mode must be one of ['exp', 'linear'], got 'log'
+    """
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
     return value

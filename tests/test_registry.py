@@ -354,7 +354,7 @@ BAD_VALUES = [
     ("warmup_step", {"step_size": 0}, r"step_size must be >= 1, got 0"),
     ("sgdr", {"cycle_mult": 0}, r"cycle_mult must be >= 1, got 0"),
     ("one_cycle", {"pct_start": 1.2}, r"pct_start must be a float in \(0, 1\), got 1.2"),
-    ("one_cycle", {"max_lr": [1e-3, -1.0]}, r"max_lr\[1\] must be in"),
+    ("one_cycle", {"max_lr": [1e-3, -1.0]}, r"max_lr\[1\] must be > 0\.0, got -1\.0"),
     ("warmup_step", {"warmup_type": "cubic"}, r"warmup_type must be one of"),
 ]
 
