@@ -16,10 +16,10 @@ from torch.optim import Optimizer
 from . import schedules
 from ._docs import args_section, summary
 from .momentum import momentum_key, momentum_value
-from .one_cycle import resolve_pct_start
+from .one_cycle import _check_momentum_options, _check_one_cycle_options, resolve_pct_start
 from .schedule_lr import ScheduleLR
 from .schedules import Schedule
-from .validation import check_bool
+from .validation import check_bool, check_per_group, with_option_checks
 
 __all__ = [
     "ScheduleLR",
@@ -149,6 +149,7 @@ def warmup_factory(
 
     factory.__name__ = factory.__qualname__ = function_name or f"get_{name}_schedule"
     factory.__signature__ = signature
+    factory.option_checks = getattr(builder, "option_checks", ())
     factory.__doc__ = _factory_doc(name, builder, summary, _example_doc(factory.__name__, example))
     return factory
 
@@ -177,11 +178,16 @@ get_sgdr_schedule_with_warmup = warmup_factory(
 
 def _checked_per_group(name: str, value, optimizer: Optimizer, low, high=None, **interval) -> list[float]:
     """One checked number per param group (``value`` is one number or one per group); errors name the index."""
-    per_group = isinstance(value, (list, tuple))
-    return [
-        schedules.check_real(f"{name}[{i}]" if per_group else name, v, low, high, **interval)
-        for i, v in enumerate(_per_group(name, value, optimizer))
-    ]
+    checked = check_per_group(name, value, low, high, **interval)
+    return _per_group(name, checked if isinstance(value, (list, tuple)) else checked[0], optimizer)
+
+
+def _check_one_cycle_factory_options(max_lr, cycle_momentum, base_momentum, max_momentum) -> None:
+    # The factory's own options, for any run length and any number of param groups.
+    if max_lr is not None:
+        check_per_group("max_lr", max_lr, 0.0, low_open=True)
+    check_bool("cycle_momentum", cycle_momentum)
+    _check_momentum_options(base_momentum, max_momentum)
 
 
 def _warn_if_momentum_is_off(optimizer: Optimizer, key: str) -> None:
@@ -198,6 +204,7 @@ def _warn_if_momentum_is_off(optimizer: Optimizer, key: str) -> None:
         )
 
 
+@with_option_checks(_check_one_cycle_options, _check_one_cycle_factory_options)
 def get_one_cycle_schedule(
     optimizer: Optimizer,
     num_warmup_steps: int | float = 0,
@@ -269,7 +276,7 @@ def get_one_cycle_schedule(
         min_lr_ratio=min_lr_ratio,
         **common,
     )
-    check_bool("cycle_momentum", cycle_momentum)
+    _check_one_cycle_factory_options(max_lr, cycle_momentum, base_momentum, max_momentum)
     momentum_lambdas, key = None, None
     if cycle_momentum:
         key = momentum_key(optimizer.defaults)

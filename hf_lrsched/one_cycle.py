@@ -10,7 +10,17 @@ import functools
 import math
 from collections.abc import Callable
 
-from .validation import _is_real, check_bool, check_choice, check_int, check_lengths, check_multipliers, check_real
+from .validation import (
+    _is_real,
+    check_bool,
+    check_choice,
+    check_int,
+    check_lengths,
+    check_multipliers,
+    check_per_group,
+    check_real,
+    with_option_checks,
+)
 
 Schedule = Callable[[int], float]
 
@@ -48,11 +58,37 @@ def _one_cycle_phases(end_steps: tuple[float, ...], points) -> tuple[tuple[float
     return tuple((a, b, p[0], p[1]) for a, b, p in zip(starts, end_steps, points, strict=True))
 
 
+def _check_pct_start(pct_start) -> float:
+    if not _is_real(pct_start) or not 0.0 < pct_start < 1.0:
+        raise ValueError(f"pct_start must be a float in (0, 1), got {pct_start!r}")
+    return float(pct_start)
+
+
+def _check_one_cycle_options(
+    pct_start, anneal_strategy, div_factor, final_div_factor, three_phase, min_lr_ratio
+) -> tuple[float, float, float]:
+    """The LR options, which need no run length (``pct_start=None``: derived later); returns the divisors and floor."""
+    if pct_start is not None:
+        _check_pct_start(pct_start)
+    check_bool("three_phase", three_phase)
+    check_choice("anneal_strategy", anneal_strategy, ANNEAL_STRATEGIES)
+    # Below 1 the initial LR would exceed max_lr, or the final LR the initial one.
+    div = check_real("div_factor", div_factor, 1.0)
+    final_div = check_real("final_div_factor", final_div_factor, 1.0)
+    floor = check_real("min_lr_ratio", min_lr_ratio, 0.0, 1.0, high_open=True)
+    return div, final_div, floor
+
+
+def _check_momentum_options(base_momentum, max_momentum) -> None:
+    # One value, or one per param group (the factory's form).
+    check_per_group("base_momentum", base_momentum, 0.0, 1.0, high_open=True)
+    check_per_group("max_momentum", max_momentum, 0.0, 1.0, high_open=True)
+
+
 def _one_cycle_end_steps(num_training_steps, pct_start, three_phase, *, origin: str = "") -> tuple[float, ...]:
     # origin: where a derived pct_start came from, put first in the messages (see resolve_pct_start).
     total = check_int("num_training_steps", num_training_steps, minimum=2)
-    if not _is_real(pct_start) or not 0.0 < pct_start < 1.0:
-        raise ValueError(f"pct_start must be a float in (0, 1), got {pct_start!r}")
+    _check_pct_start(pct_start)
     check_bool("three_phase", three_phase)
     first = float(pct_start * total) - 1
     if first <= 0:
@@ -106,6 +142,7 @@ def resolve_pct_start(pct_start, num_warmup_steps, num_training_steps, *, three_
     return pct_start
 
 
+@with_option_checks(_check_one_cycle_options)
 def one_cycle_schedule(
     num_training_steps: int,
     *,
@@ -144,11 +181,9 @@ def one_cycle_schedule(
       (0.04, 1.0, 4e-06)
     """
     end_steps = _one_cycle_end_steps(num_training_steps, pct_start, three_phase)
-    check_choice("anneal_strategy", anneal_strategy, ANNEAL_STRATEGIES)
-    # Below 1 the initial LR would exceed max_lr, or the final LR the initial one.
-    div = check_real("div_factor", div_factor, 1.0)
-    final_div = check_real("final_div_factor", final_div_factor, 1.0)
-    floor = check_real("min_lr_ratio", min_lr_ratio, 0.0, 1.0, high_open=True)
+    div, final_div, floor = _check_one_cycle_options(
+        pct_start, anneal_strategy, div_factor, final_div_factor, three_phase, min_lr_ratio
+    )
     initial = 1.0 / div
     minimum = initial / final_div
     check_multipliers("one_cycle", initial=initial, final=minimum)

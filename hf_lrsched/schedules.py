@@ -76,14 +76,17 @@ from .validation import (  # noqa: E402, F401
     _show_int,
     check_choice,
     check_int,
+    check_length,
     check_lengths,
     check_multipliers,
     check_real,
     resolve_length,
+    with_option_checks,
 )
 from .warmup import (  # noqa: E402, F401
     WARMUP_TYPES,
     _check_common,
+    _check_warmup_options,
     _join_warmup,
     _with_warmup,
     warmup_multiplier,
@@ -158,6 +161,64 @@ def _check_decay_gamma(name: str, gamma) -> float:
     return check_real(name, gamma, 0.0, 1.0, low_open=True)
 
 
+# The checks of each builder's options that need no run length (with_option_checks records them, so
+# they also run when TrainingArguments is parsed, before the length is known).
+
+
+def _check_exponential_options(gamma, final_lr_ratio, staircase_steps) -> None:
+    if gamma is not None and final_lr_ratio is not None:
+        raise ValueError(
+            f"give gamma or final_lr_ratio, not both (got gamma={gamma!r}, final_lr_ratio={final_lr_ratio!r})"
+        )
+    if gamma is not None:
+        _check_decay_gamma("gamma", gamma)
+    if final_lr_ratio is not None:
+        check_real("final_lr_ratio", final_lr_ratio, 0.0, 1.0, low_open=True)
+    if staircase_steps is not None:
+        check_length("staircase_steps", staircase_steps, minimum=1)
+
+
+def _check_step_options(step_size, gamma) -> None:
+    if step_size is not None:
+        check_length("step_size", step_size, minimum=1)
+    _check_decay_gamma("gamma", gamma)
+
+
+def _check_multistep_options(milestones, gamma) -> None:
+    _check_decay_gamma("gamma", gamma)
+    if milestones is None:
+        return
+    if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence) or not milestones:
+        raise ValueError(f"milestones must be a non-empty list of steps, got {milestones!r}")
+    given = [check_length(f"milestones[{i}]", m) for i, m in enumerate(milestones)]
+    # A step and a fraction compare only once the length is known; each kind must increase on its own.
+    for kind in (int, float):
+        same = [i for i, m in enumerate(given) if isinstance(m, kind)]
+        for before, i in zip(same, same[1:]):
+            if given[i] <= given[before]:
+                _not_increasing(milestones, i, before, given)
+
+
+def _not_increasing(milestones, i: int, before: int, steps) -> None:
+    """Raise: ``milestones[i]`` (at ``steps[i]``) is not after ``milestones[before]``."""
+    where = (
+        f"resolves to step {steps[i]}, not after {steps[before]}"
+        if isinstance(steps[i], int)
+        else f"is not after milestones[{before}]={milestones[before]!r}"
+    )
+    raise ValueError(
+        f"milestones must be strictly increasing, got {list(milestones)!r} (milestones[{i}]={milestones[i]!r} {where})"
+    )
+
+
+def _check_sgdr_options(cycle_steps, cycle_mult, cycle_decay) -> None:
+    if cycle_steps is not None:
+        check_length("cycle_steps", cycle_steps, minimum=1)
+    check_int("cycle_mult", cycle_mult, minimum=1)
+    check_real("cycle_decay", cycle_decay, 0.0, 1.0, low_open=True)
+
+
+@with_option_checks(_check_warmup_options, _check_exponential_options)
 def exponential_schedule(
     num_warmup_steps: int | float = 0,
     num_training_steps: int | None = None,
@@ -206,15 +267,11 @@ def exponential_schedule(
     warmup, total, warmup_type, start, floor = _check_common(
         num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio, require_total=False
     )
-    if gamma is not None and final_lr_ratio is not None:
-        raise ValueError(
-            f"give gamma or final_lr_ratio, not both (got gamma={gamma!r}, final_lr_ratio={final_lr_ratio!r})"
-        )
+    _check_exponential_options(gamma, final_lr_ratio, staircase_steps)
     if gamma is not None:
-        gamma = _check_decay_gamma("gamma", gamma)
+        gamma = float(gamma)
     else:
-        ratio = 0.01 if final_lr_ratio is None else final_lr_ratio
-        ratio = check_real("final_lr_ratio", ratio, 0.0, 1.0, low_open=True)
+        ratio = 0.01 if final_lr_ratio is None else float(final_lr_ratio)
         if total is None:
             raise ValueError(
                 "num_training_steps is required unless gamma is given (final_lr_ratio="
@@ -229,6 +286,7 @@ def exponential_schedule(
     return _with_warmup(decay, warmup, warmup_type, start)
 
 
+@with_option_checks(_check_warmup_options, _check_step_options)
 def step_schedule(
     num_warmup_steps: int | float,
     num_training_steps: int,
@@ -266,16 +324,17 @@ def step_schedule(
     warmup, total, warmup_type, start, floor = _check_common(
         num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio
     )
+    _check_step_options(step_size, gamma)
     if step_size is None:  # a run with a single step after warmup has no room for a drop: flat
         size = max(1, math.ceil((total - warmup) / 3))
     else:
         size = resolve_length("step_size", step_size, total, minimum=1)
         _check_drops_inside_training("step_size", step_size, size, warmup, total)
-    gamma = _check_decay_gamma("gamma", gamma)
-    decay = functools.partial(_step_decay, step_size=size, gamma=gamma, min_lr_ratio=floor)
+    decay = functools.partial(_step_decay, step_size=size, gamma=float(gamma), min_lr_ratio=floor)
     return _with_warmup(decay, warmup, warmup_type, start)
 
 
+@with_option_checks(_check_warmup_options, _check_multistep_options)
 def multistep_schedule(
     num_warmup_steps: int | float,
     num_training_steps: int,
@@ -316,22 +375,17 @@ def multistep_schedule(
     warmup, total, warmup_type, start, floor = _check_common(
         num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio
     )
+    _check_multistep_options(milestones, gamma)
     if milestones is None:
         span = total - warmup
         steps = sorted({warmup + max(1, math.ceil(span * f)) for f in (0.5, 0.75)})
         # Very short runs may leave no room after the peak step: then there is no drop at all.
         steps = [s for s in steps if s < total]
     else:
-        if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence) or not milestones:
-            raise ValueError(f"milestones must be a non-empty list of steps, got {milestones!r}")
         steps = [resolve_length(f"milestones[{i}]", m, total) for i, m in enumerate(milestones)]
         for i in range(1, len(steps)):
             if steps[i] <= steps[i - 1]:
-                raise ValueError(
-                    f"milestones must be strictly increasing, got {list(milestones)!r} "
-                    f"(milestones[{i}]={milestones[i]!r} resolves to step {steps[i]}, "
-                    f"not after {steps[i - 1]})"
-                )
+                _not_increasing(milestones, i, i - 1, steps)
         for i, s in enumerate(steps):
             # A milestone at the peak step W (step 0 without warmup) would hide the base LR entirely.
             if s <= warmup:
@@ -345,12 +399,12 @@ def multistep_schedule(
                     f"milestones[{i}]={milestones[i]!r} (step {s}) is not before "
                     f"num_training_steps={total}; it would never take effect"
                 )
-    gamma = _check_decay_gamma("gamma", gamma)
     relative = tuple(s - warmup for s in steps)
-    decay = functools.partial(_multistep_decay, milestones=relative, gamma=gamma, min_lr_ratio=floor)
+    decay = functools.partial(_multistep_decay, milestones=relative, gamma=float(gamma), min_lr_ratio=floor)
     return _with_warmup(decay, warmup, warmup_type, start)
 
 
+@with_option_checks(_check_warmup_options, _check_sgdr_options)
 def sgdr_schedule(
     num_warmup_steps: int | float,
     num_training_steps: int,
@@ -397,16 +451,19 @@ def sgdr_schedule(
     warmup, total, warmup_type, start, floor = _check_common(
         num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio
     )
+    _check_sgdr_options(cycle_steps, cycle_mult, cycle_decay)
     span = total - warmup
     if cycle_steps is None:  # a quarter of the decay, but at least 2 steps so that it anneals
         cycle = min(span, max(2, math.ceil(span / 4)))
     else:
         cycle = resolve_length("cycle_steps", cycle_steps, total, minimum=1)
-    mult = check_int("cycle_mult", cycle_mult, minimum=1)
     if cycle_steps is not None:
-        _check_cycle_length(cycle_steps, cycle, mult, span)
-    decay_factor = check_real("cycle_decay", cycle_decay, 0.0, 1.0, low_open=True)
+        _check_cycle_length(cycle_steps, cycle, cycle_mult, span)
     decay = functools.partial(
-        _cosine_restarts_decay, cycle_steps=cycle, cycle_mult=mult, cycle_decay=decay_factor, min_lr_ratio=floor
+        _cosine_restarts_decay,
+        cycle_steps=cycle,
+        cycle_mult=int(cycle_mult),
+        cycle_decay=float(cycle_decay),
+        min_lr_ratio=floor,
     )
     return _with_warmup(decay, warmup, warmup_type, start)

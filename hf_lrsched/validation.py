@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 #: Largest accepted step count: steps up to 2**53 are exact as floats (the phase arithmetic uses them).
 MAX_STEPS = 2**53
@@ -18,10 +19,13 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_int",
+    "check_length",
     "check_lengths",
     "check_multipliers",
+    "check_per_group",
     "check_real",
     "resolve_length",
+    "with_option_checks",
 ]
 
 
@@ -146,6 +150,31 @@ def check_choice(name: str, value, choices: Sequence[str]) -> str:
     return value
 
 
+def check_length(name: str, value, *, minimum: int = 0) -> int | float:
+    """Check a length given as steps (``int`` >= ``minimum``) or as a fraction of training (``float`` in (0, 1)).
+
+    Needs no run length: it is what :func:`resolve_length` checks before turning a fraction into steps.
+
+    Returns:
+      ``value`` (an ``int`` or a ``float``).
+
+    Examples:
+      >>> check_length("step_size", 0.25), check_length("step_size", 30, minimum=1)
+      (0.25, 30)
+      >>> check_length("step_size", 1.5)
+      Traceback (most recent call last):
+      ...
+      ValueError: step_size must be an int number of steps or a float in (0, 1) (a fraction of ...), got 1.5
+    """
+    if _is_int(value):
+        return check_int(name, value, minimum=minimum, maximum=MAX_STEPS)
+    if _is_real(value) and 0.0 < value < 1.0:
+        return float(value)
+    raise ValueError(
+        f"{name} must be an int number of steps or a float in (0, 1) (a fraction of num_training_steps), got {value!r}"
+    )
+
+
 def resolve_length(name: str, value, num_training_steps: int | None, *, minimum: int = 0) -> int:
     """Turn a length given as steps (``int``) or as a fraction of training (``float`` in (0, 1)) into steps.
 
@@ -167,18 +196,55 @@ def resolve_length(name: str, value, num_training_steps: int | None, *, minimum:
       >>> resolve_length("num_warmup_steps", 250, None)
       250
     """
-    if _is_int(value):
-        return check_int(name, value, minimum=minimum, maximum=MAX_STEPS)
-    if _is_real(value) and 0.0 < value < 1.0:
-        if num_training_steps is None:
-            raise ValueError(
-                f"{name}={value!r} is a fraction of training, which needs num_training_steps; "
-                "give num_training_steps or an int number of steps"
-            )
-        return max(minimum, math.ceil(round(value * num_training_steps, 9)))
-    raise ValueError(
-        f"{name} must be an int number of steps or a float in (0, 1) (a fraction of num_training_steps), got {value!r}"
-    )
+    value = check_length(name, value, minimum=minimum)
+    if isinstance(value, int):
+        return value
+    if num_training_steps is None:
+        raise ValueError(
+            f"{name}={value!r} is a fraction of training, which needs num_training_steps; "
+            "give num_training_steps or an int number of steps"
+        )
+    return max(minimum, math.ceil(round(value * num_training_steps, 9)))
+
+
+def check_per_group(name: str, value, low: float | None = None, high: float | None = None, **interval) -> list[float]:
+    """:func:`check_real` on one number, or on each of a list with one per param group (named ``name[i]``).
+
+    How many groups there are is the optimizer's business (see the one-cycle factory); this checks values only.
+
+    Examples:
+      >>> check_per_group("max_lr", [1e-3, 0.0], 0, low_open=True)
+      Traceback (most recent call last):
+      ...
+      ValueError: max_lr[1] must be > 0, got 0.0
+    """
+    if isinstance(value, (list, tuple)):
+        return [check_real(f"{name}[{i}]", v, low, high, **interval) for i, v in enumerate(value)]
+    return [check_real(name, value, low, high, **interval)]
+
+
+def with_option_checks(*checks: Callable[..., Any]) -> Callable[[Callable], Callable]:
+    """Record on a builder or factory the checks of its options that need no run length.
+
+    Each check takes some of the options by name and raises ``ValueError`` for a value that is
+    wrong whatever the length of training. The function itself calls them too; recording them lets
+    :func:`hf_lrsched.option_probe.check_options_early` run them before the length is known (when
+    ``TrainingArguments`` is parsed), without building anything.
+
+    Examples:
+      >>> def check_gamma(gamma):
+      ...     check_real("gamma", gamma, 0.0, 1.0, low_open=True)
+      >>> @with_option_checks(check_gamma)
+      ... def halving(num_warmup_steps, num_training_steps, *, gamma=0.5): ...
+      >>> halving.option_checks[0].__name__
+      'check_gamma'
+    """
+
+    def record(function: Callable) -> Callable:
+        function.option_checks = checks
+        return function
+
+    return record
 
 
 def check_lengths(

@@ -376,6 +376,62 @@ def test_values_that_depend_on_the_length_of_training_wait_for_it(tmp_path):
     assert args.lr_scheduler_kwargs == options
 
 
+def test_a_step_and_a_fraction_are_ordered_only_by_the_length_of_training(tmp_path):
+    # [0.5, 300]: the fraction is step 200 of a 400-step run (before 300: valid), step 500 of a 1000-step
+    # run (after it: invalid). Parsing cannot know which, so it accepts; the build with the length decides.
+    options = {"milestones": [0.5, 300], "gamma": 0.1}
+    make_args(tmp_path, lr_scheduler_type="warmup_multistep", lr_scheduler_kwargs=options)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = hf_lrsched.get_scheduler("warmup_multistep", opt, 0, 400, options)
+    assert [round(scheduler.lr_lambdas[0](s), 12) for s in (199, 200, 299, 300)] == [1.0, 0.1, 0.1, 0.01]
+    with pytest.raises(ValueError, match=r"milestones\[1\]=300 resolves to step 300, not after 500"):
+        hf_lrsched.get_scheduler("warmup_multistep", opt, 0, 1000, options)
+
+
+def test_three_phase_pct_start_that_fits_a_short_run_waits_for_the_length(tmp_path):
+    # three_phase needs 2 * pct_start * T - 2 < T - 1, i.e. pct_start < 0.5 + 1 / (2T): 0.52 fits T = 10
+    # (phases end at 4.2, 8.4, 9) but not T = 100. A parse-time build with an invented T of 10**12 rejected it.
+    options = {"pct_start": 0.52, "three_phase": True}
+    make_args(tmp_path, lr_scheduler_type="one_cycle", lr_scheduler_kwargs=options)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0, momentum=0.9)
+    scheduler = hf_lrsched.get_scheduler("one_cycle", opt, 0, 10, options)
+    ours = [scheduler.lr_lambdas[0](s) for s in range(10)]
+    reference_opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0, momentum=0.9)
+    reference = torch.optim.lr_scheduler.OneCycleLR(reference_opt, max_lr=1.0, total_steps=10, **options)
+    torch_lrs = [reference_opt.param_groups[0]["lr"]]
+    for _ in range(9):
+        reference_opt.step()
+        reference.step()
+        torch_lrs.append(reference_opt.param_groups[0]["lr"])
+    assert ours == pytest.approx(torch_lrs, rel=1e-12)
+    with pytest.raises(ValueError, match=r"pct_start=0\.52 is too large for three_phase=True"):
+        hf_lrsched.get_scheduler("one_cycle", opt, 0, 100, options)
+
+
+def test_options_are_checked_early_without_building_the_schedule():
+    from hf_lrsched.option_probe import check_options_early
+
+    built, checked = [], []
+
+    def check_size(size):
+        checked.append(size)
+        if size < 1:
+            raise ValueError(f"size must be >= 1, got {size}")
+
+    def get_blocks(optimizer, num_warmup_steps=0, num_training_steps=None, size=4):
+        built.append(size)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+    get_blocks.option_checks = (check_size,)
+    check_options_early(get_blocks, {"size": 2})
+    with pytest.raises(ValueError, match="size must be >= 1, got 0"):
+        check_options_early(get_blocks, {"size": 0})
+    assert checked == [2, 0] and built == []
+    del get_blocks.option_checks  # a factory that records no checks is not checked (nor built) early
+    check_options_early(get_blocks, {"size": 0})
+    assert built == []
+
+
 @pytest.mark.parametrize("name", OURS)
 def test_unknown_option_as_dict_fails_for_every_name(tmp_path, name):
     with pytest.raises(ValueError, match=rf"lr_scheduler_kwargs: unknown option 'bogus' for schedule '{name}'"):
