@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from .checked_build import get_scheduler
 from .momentum import momentum_key, momentum_value
-from .registry import get_scheduler
 from .validation import check_choice, check_int, check_real
 
 __all__ = [
