@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from .lr_finder_result import SUGGESTION_METHODS, LRFinderResult
-from .lr_finder_state import _Snapshot
+from .lr_finder_state import _Snapshot, batch_device
 from .validation import check_choice, check_int, check_real
 
 __all__ = ["LRFinderResult", "SUGGESTION_METHODS", "find_lr"]
@@ -118,10 +118,7 @@ def _run_range_test(
     from accelerate.optimizer import AcceleratedOptimizer
     from accelerate.utils import send_to_device
 
-    if accelerator is not None:
-        device = accelerator.device
-    else:
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    device = batch_device(model, accelerator)
     # accelerator.backward scales the loss for its GradScaler, which only a prepared optimizer unscales
     # (a Trainer's optimizer is prepared only inside train()): otherwise use a plain backward.
     use_accelerator = accelerator is not None and (
