@@ -20,6 +20,7 @@ from typing import Any
 
 from . import _transformers_compat as compat
 from .catalog import BUILTIN_FACTORIES
+from .option_probe import check_options_early
 
 __all__ = [
     "available_schedules",
@@ -136,7 +137,31 @@ def required_schedule_options(name: str) -> list[str]:
 
 
 def check_schedule_options(name: str, options: Mapping[str, Any] | None) -> None:
-    """Raise ``ValueError`` naming any option that schedule ``name`` does not accept."""
+    """Check ``options`` of schedule ``name`` as far as they can be without the length of training.
+
+    Raises a ``ValueError`` naming the option for a non-mapping, an option the schedule does not
+    take, or a value that is wrong whatever the run length (for factories that record their option
+    checks, as this package's do: :func:`hf_lrsched.option_probe.check_options_early`). Nothing is
+    built. What depends on the length (a milestone past the end) is left to :func:`get_scheduler` /
+    :func:`check_schedule`, which run this first.
+
+    Args:
+      name: schedule name (``lr_scheduler_type``).
+      options: its ``lr_scheduler_kwargs``, or ``None``.
+
+    Examples:
+      >>> check_schedule_options("warmup_multistep", {"milestones": [0.5, 0.75], "gamma": 0.5})
+      >>> check_schedule_options("warmup_multistep", {"gamma": 2.0})
+      Traceback (most recent call last):
+      ...
+      ValueError: gamma must be in (0.0, 1.0], got 2.0
+    """
+    _check_option_names(name, options)
+    check_options_early(_factory(str(getattr(name, "value", name))), options)
+
+
+def _check_option_names(name: str, options: Mapping[str, Any] | None) -> None:
+    """Raise ``ValueError`` for a non-mapping or an option that schedule ``name`` does not accept."""
     if options is None:
         return
     if not isinstance(options, Mapping):

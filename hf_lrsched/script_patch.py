@@ -36,8 +36,7 @@ from transformers.trainer_utils import SchedulerType
 
 from . import _transformers_compat as compat
 from .multi_process_warnings import _multi_process_warnings, steps_options
-from .option_probe import check_options_early
-from .registry import available_schedules, check_schedule_options, required_schedule_options, schedule_options
+from .registry import check_schedule_options, required_schedule_options, schedule_options
 
 __all__ = [
     "check_run_options",
@@ -218,11 +217,10 @@ def check_options_for(name: str, options: Mapping[str, Any]) -> None:
       ...
       ValueError: milestones must be strictly increasing, got [0.75, 0.5] ...
     """
-    check_schedule_options(name, options)
     missing = [key for key in required_schedule_options(name) if key not in options]
     if missing:
         raise ValueError(f"schedule {name!r} needs {', '.join(missing)} in lr_scheduler_kwargs; it has no default")
-    check_options_early(available_schedules().get(name), options)
+    check_schedule_options(name, options)
 
 
 def _fail_run_options(name: str, err: ValueError) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _transformers_compat as compat
 from .option_probe import check_options_early
-from .registry import _REGISTRY, _unknown_name_error, check_schedule_options
+from .registry import _REGISTRY, _check_option_names, _unknown_name_error
 
 __all__: list[str] = []  # nothing to call: importing it installs the check
 
@@ -32,7 +32,7 @@ def _check_training_args(name: str, kwargs: Any) -> None:
         else:
             return
     if name in _REGISTRY and kwargs:
-        check_schedule_options(name, kwargs)
+        _check_option_names(name, kwargs)
         try:  # e.g. unsorted milestones: now, not at trainer.train()
             check_options_early(_REGISTRY[name].factory, kwargs)
         except ValueError as err:

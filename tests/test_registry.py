@@ -408,6 +408,17 @@ def test_three_phase_pct_start_that_fits_a_short_run_waits_for_the_length(tmp_pa
         hf_lrsched.get_scheduler("one_cycle", opt, 0, 100, options)
 
 
+def test_check_schedule_options_checks_values_that_need_no_length():
+    # What recipes can call before the length of training is known: names and values, nothing built.
+    hf_lrsched.check_schedule_options("warmup_multistep", {"milestones": [0.5, 300]})
+    with pytest.raises(ValueError, match=r"^gamma must be in \(0\.0, 1\.0\], got 2\.0$"):
+        hf_lrsched.check_schedule_options("warmup_step", {"gamma": 2.0})
+    with pytest.raises(ValueError, match=r"^max_momentum\[1\] must be in \[0\.0, 1\.0\), got 1\.0$"):
+        hf_lrsched.check_schedule_options("one_cycle", {"max_momentum": [0.9, 1.0]})
+    with pytest.raises(ValueError, match=r"^warmup_type must be one of \['linear', 'cosine', 'exponential'\]"):
+        hf_lrsched.check_schedule_options("sgdr", {"warmup_type": "cubic"})
+
+
 def test_options_are_checked_early_without_building_the_schedule():
     from hf_lrsched.option_probe import check_options_early
 
