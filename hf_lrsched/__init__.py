@@ -5,6 +5,8 @@
 names.
 """
 
+from . import training_args_hook  # noqa: F401  (installs the TrainingArguments check)
+from .checked_build import check_schedule, get_scheduler
 from .factories import (
     ScheduleLR,
     get_exponential_schedule_with_warmup,
@@ -15,9 +17,7 @@ from .factories import (
 )
 from .registry import (
     available_schedules,
-    check_schedule,
     check_schedule_options,
-    get_scheduler,
     parse_scheduler_kwargs,
     register_schedule,
     schedule_options,

@@ -24,8 +24,9 @@ from typing import Any
 
 from torch.optim.lr_scheduler import LambdaLR
 
+from .checked_build import get_scheduler
 from .factories import ScheduleLR
-from .registry import get_scheduler
+from .validation import check_int
 
 __all__ = ["adapt_scheduler", "get_accelerate_scheduler", "scheduler_steps_per_update", "step_once_per_update"]
 
@@ -86,8 +87,7 @@ def adapt_scheduler(scheduler: LambdaLR, steps_per_update: int) -> LambdaLR:
       >>> lrs
       [1.0, 0.5, 0.25]
     """
-    if isinstance(steps_per_update, bool) or not isinstance(steps_per_update, int) or steps_per_update < 1:
-        raise ValueError(f"steps_per_update must be an int >= 1, got {steps_per_update!r}")
+    check_int("steps_per_update", steps_per_update, minimum=1)
     if steps_per_update == 1:
         return scheduler  # nothing to adapt, whatever the scheduler
     if not isinstance(scheduler, LambdaLR):

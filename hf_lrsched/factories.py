@@ -16,8 +16,10 @@ from torch.optim import Optimizer
 from . import schedules
 from ._docs import args_section, summary
 from .momentum import momentum_key, momentum_value
+from .one_cycle import _check_momentum_options, _check_one_cycle_options, resolve_pct_start
 from .schedule_lr import ScheduleLR
 from .schedules import Schedule
+from .validation import check_bool, check_per_group, with_option_checks
 
 __all__ = [
     "ScheduleLR",
@@ -147,6 +149,7 @@ def warmup_factory(
 
     factory.__name__ = factory.__qualname__ = function_name or f"get_{name}_schedule"
     factory.__signature__ = signature
+    factory.option_checks = getattr(builder, "option_checks", ())
     factory.__doc__ = _factory_doc(name, builder, summary, _example_doc(factory.__name__, example))
     return factory
 
@@ -175,11 +178,16 @@ get_sgdr_schedule_with_warmup = warmup_factory(
 
 def _checked_per_group(name: str, value, optimizer: Optimizer, low, high=None, **interval) -> list[float]:
     """One checked number per param group (``value`` is one number or one per group); errors name the index."""
-    per_group = isinstance(value, (list, tuple))
-    return [
-        schedules.check_real(f"{name}[{i}]" if per_group else name, v, low, high, **interval)
-        for i, v in enumerate(_per_group(name, value, optimizer))
-    ]
+    checked = check_per_group(name, value, low, high, **interval)
+    return _per_group(name, checked if isinstance(value, (list, tuple)) else checked[0], optimizer)
+
+
+def _check_one_cycle_factory_options(max_lr, cycle_momentum, base_momentum, max_momentum) -> None:
+    # The factory's own options, for any run length and any number of param groups.
+    if max_lr is not None:
+        check_per_group("max_lr", max_lr, 0.0, low_open=True)
+    check_bool("cycle_momentum", cycle_momentum)
+    _check_momentum_options(base_momentum, max_momentum)
 
 
 def _warn_if_momentum_is_off(optimizer: Optimizer, key: str) -> None:
@@ -196,6 +204,7 @@ def _warn_if_momentum_is_off(optimizer: Optimizer, key: str) -> None:
         )
 
 
+@with_option_checks(_check_one_cycle_options, _check_one_cycle_factory_options)
 def get_one_cycle_schedule(
     optimizer: Optimizer,
     num_warmup_steps: int | float = 0,
@@ -257,34 +266,17 @@ def get_one_cycle_schedule(
       >>> sched.get_last_lr()[0], opt.param_groups[0]["betas"][0]
       (0.001, 0.85)
     """
-    if num_training_steps is None:
-        raise ValueError("num_training_steps is required for one_cycle, got None")
-    schedules.check_int("num_training_steps", num_training_steps, minimum=2)
-    # Checked even when pct_start is given, so a bad warmup is never silently ignored.
-    warmup = schedules.resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
-    if warmup >= num_training_steps:
-        raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
     derived = pct_start is None
-    if derived:
-        pct_start = warmup / num_training_steps if warmup else 0.3
+    pct_start = resolve_pct_start(pct_start, num_warmup_steps, num_training_steps, three_phase=three_phase)
     common = dict(pct_start=pct_start, anneal_strategy=anneal_strategy, three_phase=three_phase)
-    try:
-        schedule = schedules.one_cycle_schedule(
-            num_training_steps,
-            div_factor=div_factor,
-            final_div_factor=final_div_factor,
-            min_lr_ratio=min_lr_ratio,
-            **common,
-        )
-    except ValueError as err:
-        if derived and warmup and "pct_start" in str(err):
-            # The user gave num_warmup_steps, not pct_start: say so.
-            raise ValueError(
-                f"num_warmup_steps={warmup} gives pct_start = {warmup}/{num_training_steps} = {pct_start!r}: {err}"
-            ) from None
-        raise
-    if not isinstance(cycle_momentum, bool):
-        raise ValueError(f"cycle_momentum must be a bool, got {cycle_momentum!r}")
+    schedule = schedules.one_cycle_schedule(
+        num_training_steps,
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+        min_lr_ratio=min_lr_ratio,
+        **common,
+    )
+    _check_one_cycle_factory_options(max_lr, cycle_momentum, base_momentum, max_momentum)
     momentum_lambdas, key = None, None
     if cycle_momentum:
         key = momentum_key(optimizer.defaults)

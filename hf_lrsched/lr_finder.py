@@ -15,14 +15,14 @@ real run starts exactly as it would have without the test (:mod:`hf_lrsched.lr_f
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
 
 from .lr_finder_result import SUGGESTION_METHODS, LRFinderResult
-from .lr_finder_state import _Snapshot
+from .lr_finder_state import _Snapshot, batch_device
+from .validation import check_choice, check_int, check_real
 
 __all__ = ["LRFinderResult", "SUGGESTION_METHODS", "find_lr"]
 
@@ -35,33 +35,17 @@ MODES = ("exp", "linear")
 
 
 def _check_arguments(start_lr, end_lr, num_steps, mode, smooth_f, diverge_threshold, accumulation_steps) -> None:
-    def real(name, value):
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}")
-
-    real("start_lr", start_lr)
-    real("end_lr", end_lr)
-    if start_lr <= 0:
-        raise ValueError(f"start_lr must be > 0, got {start_lr!r}")
+    check_real("start_lr", start_lr, 0, low_open=True)
+    check_real("end_lr", end_lr)
     if end_lr <= start_lr:
         raise ValueError(f"end_lr must be greater than start_lr, got start_lr={start_lr!r}, end_lr={end_lr!r}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral) or num_steps < 2:
-        raise ValueError(f"num_steps must be an int >= 2, got {num_steps!r}")
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
-    real("smooth_f", smooth_f)
-    if not 0 < smooth_f <= 1:
-        raise ValueError(f"smooth_f must be in (0, 1] (the weight of each new loss), got {smooth_f!r}")
+    check_int("num_steps", num_steps, minimum=2)
+    check_choice("mode", mode, MODES)
+    check_real("smooth_f", smooth_f, 0, 1, low_open=True)  # the weight of each new loss
     if diverge_threshold is not None:
-        real("diverge_threshold", diverge_threshold)
-        if diverge_threshold <= 1:
-            raise ValueError(f"diverge_threshold must be > 1 (or None), got {diverge_threshold!r}")
-    if accumulation_steps is not None and (
-        isinstance(accumulation_steps, bool)
-        or not isinstance(accumulation_steps, numbers.Integral)
-        or accumulation_steps < 1
-    ):
-        raise ValueError(f"accumulation_steps must be an int >= 1, got {accumulation_steps!r}")
+        check_real("diverge_threshold", diverge_threshold, 1, low_open=True)
+    if accumulation_steps is not None:
+        check_int("accumulation_steps", accumulation_steps, minimum=1)
 
 
 def _lr_at(step: int, start_lr: float, end_lr: float, num_steps: int, mode: str) -> float:
@@ -134,10 +118,7 @@ def _run_range_test(
     from accelerate.optimizer import AcceleratedOptimizer
     from accelerate.utils import send_to_device
 
-    if accelerator is not None:
-        device = accelerator.device
-    else:
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    device = batch_device(model, accelerator)
     # accelerator.backward scales the loss for its GradScaler, which only a prepared optimizer unscales
     # (a Trainer's optimizer is prepared only inside train()): otherwise use a plain backward.
     use_accelerator = accelerator is not None and (
@@ -307,8 +288,7 @@ def find_lr(
       (True, 0.01)
     """
     _check_arguments(start_lr, end_lr, num_steps, mode, smooth_f, diverge_threshold, accumulation_steps)
-    if suggest not in SUGGESTION_METHODS:
-        raise ValueError(f"suggest must be one of {list(SUGGESTION_METHODS)}, got {suggest!r}")
+    check_choice("suggest", suggest, SUGGESTION_METHODS)
     created_optimizer = False
     trainer = model_or_trainer if _is_trainer(model_or_trainer) else None
     if trainer is not None:

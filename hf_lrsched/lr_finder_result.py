@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .validation import check_choice
+
 __all__ = ["LRFinderResult", "SUGGESTION_METHODS"]
 
 #: How :meth:`LRFinderResult.suggest` can pick an LR.
@@ -106,8 +108,7 @@ class LRFinderResult:
           The loss falls fastest from step 11 to 12; it is lowest at step 15, and a tenth of
           ``lrs[15]`` is ``lrs[11]``.
         """
-        if method not in SUGGESTION_METHODS:
-            raise ValueError(f"method must be one of {list(SUGGESTION_METHODS)}, got {method!r}")
+        check_choice("method", method, SUGGESTION_METHODS)
         if not self.lrs:
             raise ValueError("no losses were recorded: nothing to suggest from")
         lo, hi = self._window()

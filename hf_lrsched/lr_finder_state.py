@@ -3,6 +3,7 @@
 Model weights, buffers and gradients, train/eval modes, the optimizer's state and param groups,
 the random number generators (Python, NumPy, torch CPU and CUDA) and the data loader's epoch
 counters are saved before the test and put back after it, so the real run starts as it would have.
+:func:`batch_device` says where the test's batches go (shared with the LR choice).
 """
 
 from __future__ import annotations
@@ -14,6 +15,30 @@ from typing import Any
 
 import numpy as np
 import torch
+
+__all__ = ["batch_device"]
+
+
+def batch_device(model: torch.nn.Module, accelerator=None) -> torch.device:
+    """Where batches go: the accelerator's device, else that of the model's first parameter (CPU if none).
+
+    Args:
+      model: the model being trained.
+      accelerator: an ``accelerate.Accelerator`` the objects were prepared with, or ``None``.
+
+    Returns:
+      A ``torch.device``.
+
+    Examples:
+      >>> batch_device(torch.nn.Linear(2, 1))
+      device(type='cpu')
+      >>> from types import SimpleNamespace
+      >>> batch_device(torch.nn.Linear(2, 1), SimpleNamespace(device=torch.device("meta")))
+      device(type='meta')
+    """
+    if accelerator is not None:
+        return accelerator.device
+    return next((p.device for p in model.parameters()), torch.device("cpu"))
 
 
 def _copy_tensor(value):

@@ -10,13 +10,23 @@ import functools
 import math
 from collections.abc import Callable
 
-from .validation import _is_real, check_choice, check_int, check_multipliers, check_real
+from .validation import (
+    _is_real,
+    check_bool,
+    check_choice,
+    check_int,
+    check_lengths,
+    check_multipliers,
+    check_per_group,
+    check_real,
+    with_option_checks,
+)
 
 Schedule = Callable[[int], float]
 
 ANNEAL_STRATEGIES = ("cos", "linear")
 
-__all__ = ["ANNEAL_STRATEGIES", "one_cycle_momentum_schedule", "one_cycle_schedule"]
+__all__ = ["ANNEAL_STRATEGIES", "one_cycle_momentum_schedule", "one_cycle_schedule", "resolve_pct_start"]
 
 
 def _one_cycle_value(
@@ -48,16 +58,42 @@ def _one_cycle_phases(end_steps: tuple[float, ...], points) -> tuple[tuple[float
     return tuple((a, b, p[0], p[1]) for a, b, p in zip(starts, end_steps, points, strict=True))
 
 
-def _one_cycle_end_steps(num_training_steps, pct_start, three_phase) -> tuple[float, ...]:
-    total = check_int("num_training_steps", num_training_steps, minimum=2)
+def _check_pct_start(pct_start) -> float:
     if not _is_real(pct_start) or not 0.0 < pct_start < 1.0:
         raise ValueError(f"pct_start must be a float in (0, 1), got {pct_start!r}")
-    if not isinstance(three_phase, bool):
-        raise ValueError(f"three_phase must be a bool, got {three_phase!r}")
+    return float(pct_start)
+
+
+def _check_one_cycle_options(
+    pct_start, anneal_strategy, div_factor, final_div_factor, three_phase, min_lr_ratio
+) -> tuple[float, float, float]:
+    """The LR options, which need no run length (``pct_start=None``: derived later); returns the divisors and floor."""
+    if pct_start is not None:
+        _check_pct_start(pct_start)
+    check_bool("three_phase", three_phase)
+    check_choice("anneal_strategy", anneal_strategy, ANNEAL_STRATEGIES)
+    # Below 1 the initial LR would exceed max_lr, or the final LR the initial one.
+    div = check_real("div_factor", div_factor, 1.0)
+    final_div = check_real("final_div_factor", final_div_factor, 1.0)
+    floor = check_real("min_lr_ratio", min_lr_ratio, 0.0, 1.0, high_open=True)
+    return div, final_div, floor
+
+
+def _check_momentum_options(base_momentum, max_momentum) -> None:
+    # One value, or one per param group (the factory's form).
+    check_per_group("base_momentum", base_momentum, 0.0, 1.0, high_open=True)
+    check_per_group("max_momentum", max_momentum, 0.0, 1.0, high_open=True)
+
+
+def _one_cycle_end_steps(num_training_steps, pct_start, three_phase, *, origin: str = "") -> tuple[float, ...]:
+    # origin: where a derived pct_start came from, put first in the messages (see resolve_pct_start).
+    total = check_int("num_training_steps", num_training_steps, minimum=2)
+    _check_pct_start(pct_start)
+    check_bool("three_phase", three_phase)
     first = float(pct_start * total) - 1
     if first <= 0:
         raise ValueError(
-            f"pct_start={pct_start!r} with num_training_steps={total} leaves {pct_start * total:g} steps "
+            f"{origin}pct_start={pct_start!r} with num_training_steps={total} leaves {pct_start * total:g} steps "
             f"for the rise; it needs more than 1 (pct_start > {1 / total:g})"
         )
     if not three_phase:
@@ -65,12 +101,48 @@ def _one_cycle_end_steps(num_training_steps, pct_start, three_phase) -> tuple[fl
     second = float(2 * pct_start * total) - 2
     if second >= total - 1:
         raise ValueError(
-            f"pct_start={pct_start!r} is too large for three_phase=True: rise and fall take "
+            f"{origin}pct_start={pct_start!r} is too large for three_phase=True: rise and fall take "
             f"2 * pct_start of training, leaving nothing for the final anneal (use pct_start < 0.5)"
         )
     return (first, second, total - 1)
 
 
+def resolve_pct_start(pct_start, num_warmup_steps, num_training_steps, *, three_phase: bool = False) -> float:
+    """The fraction of training one-cycle spends rising: the one place it is derived from warmup.
+
+    ``pct_start`` when given; else ``num_warmup_steps / num_training_steps`` (the warmup is the
+    rise), or 0.3 (``OneCycleLR``'s default) without warmup. The lengths are checked either way, so
+    a bad warmup is never silently ignored; an error about a derived value names the warmup it
+    came from.
+
+    Args:
+      pct_start: the option as given (``None``: derive it).
+      num_warmup_steps: warmup steps, or a fraction of ``num_training_steps``.
+      num_training_steps: total optimizer steps, >= 2.
+      three_phase: whether the three-phase variant will use it.
+
+    Returns:
+      ``pct_start``, checked.
+
+    Examples:
+      >>> resolve_pct_start(None, 25, 100), resolve_pct_start(None, 0, 100), resolve_pct_start(0.4, 25, 100)
+      (0.25, 0.3, 0.4)
+      >>> resolve_pct_start(None, 1, 100)
+      Traceback (most recent call last):
+      ...
+      ValueError: num_warmup_steps=1 gives pct_start = 1/100 = 0.01: pct_start=0.01 with ...
+    """
+    warmup, total = check_lengths(num_warmup_steps, num_training_steps, schedule="one_cycle")
+    total = check_int("num_training_steps", total, minimum=2)
+    origin = ""
+    if pct_start is None:
+        pct_start = warmup / total if warmup else 0.3
+        origin = f"num_warmup_steps={warmup} gives pct_start = {warmup}/{total} = {pct_start!r}: " if warmup else ""
+    _one_cycle_end_steps(total, pct_start, three_phase, origin=origin)
+    return pct_start
+
+
+@with_option_checks(_check_one_cycle_options)
 def one_cycle_schedule(
     num_training_steps: int,
     *,
@@ -109,11 +181,9 @@ def one_cycle_schedule(
       (0.04, 1.0, 4e-06)
     """
     end_steps = _one_cycle_end_steps(num_training_steps, pct_start, three_phase)
-    check_choice("anneal_strategy", anneal_strategy, ANNEAL_STRATEGIES)
-    # Below 1 the initial LR would exceed max_lr, or the final LR the initial one.
-    div = check_real("div_factor", div_factor, 1.0)
-    final_div = check_real("final_div_factor", final_div_factor, 1.0)
-    floor = check_real("min_lr_ratio", min_lr_ratio, 0.0, 1.0, high_open=True)
+    div, final_div, floor = _check_one_cycle_options(
+        pct_start, anneal_strategy, div_factor, final_div_factor, three_phase, min_lr_ratio
+    )
     initial = 1.0 / div
     minimum = initial / final_div
     check_multipliers("one_cycle", initial=initial, final=minimum)

@@ -1,30 +1,22 @@
-"""LR (and momentum) curves of named schedules, read off a real optimizer, and their plots.
+"""Plots of LR (and momentum) curves: the Python side of ``hf-lrsched plot``.
 
-A curve is never re-computed here: :func:`schedule_curve` builds the scheduler with
-:func:`hf_lrsched.get_scheduler` (the factory ``Trainer`` would use) on a one-parameter optimizer,
-steps it ``num_training_steps`` times, and records each group-0 LR and momentum/beta1 from
-``optimizer.param_groups`` before each update. ``hf-lrsched plot`` draws these curves.
-
-matplotlib is needed only for :func:`plot_curves` / :func:`plot_schedules` (``pip install
-hf-lrsched[plot]``); figures use the non-interactive Agg canvas, so no display is needed.
+The curves come from :mod:`hf_lrsched.curves` (read off a real optimizer, never re-computed), the
+figures from :mod:`hf_lrsched.figures` (Agg canvas, no display needed); both are re-exported here,
+so ``hf_lrsched.plotting`` is the one import for plotting. matplotlib is needed only for
+:func:`plot_curves` / :func:`plot_schedules` (``pip install hf-lrsched[plot]``).
 """
 
 from __future__ import annotations
 
-import inspect
-import json
 import math
 import os
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import numpy as np
-import torch
-
-from .momentum import momentum_key, momentum_value
-from .registry import get_scheduler
+from .curves import ScheduleCurve, schedule_curve, schedule_curves
+from .figures import _figure_class, check_output_path, new_figure, save_figure  # noqa: F401  (lr_choice reads _figure_class here)
+from .validation import check_choice
 
 __all__ = [
     "ScheduleCurve",
@@ -38,255 +30,12 @@ __all__ = [
     "schedule_curves",
 ]
 
-OPTIMIZERS = ("adamw", "sgd")
-
-
-@dataclass(frozen=True, eq=False)
-class ScheduleCurve:
-    """One schedule's trajectory, per optimizer update ``0 .. num_training_steps - 1``.
-
-    Attributes:
-      name: the schedule name.
-      options: the ``lr_scheduler_kwargs`` it was built with.
-      steps: update indices.
-      lrs: group-0 LR used at each update.
-      momentum: group-0 beta1 (AdamW) or momentum (SGD) at each update.
-      momentum_name: ``"beta1"`` or ``"momentum"``.
-      num_warmup_steps: the warmup it was built with.
-    """
-
-    name: str
-    options: dict[str, Any]
-    steps: np.ndarray
-    lrs: np.ndarray
-    momentum: np.ndarray
-    momentum_name: str
-    num_warmup_steps: int | float = 0
-
-    @property
-    def cycles_momentum(self) -> bool:
-        """Whether the schedule moves momentum/beta1 (``one_cycle`` does)."""
-        return bool(np.ptp(self.momentum) > 0)
-
-    @property
-    def label(self) -> str:
-        """Legend text: the name and the options given."""
-        if not self.options:
-            return self.name
-        text = ", ".join(f"{k}={json.dumps(v)}" for k, v in self.options.items())
-        return f"{self.name} ({text})"
-
 
 class SchedulePlot(NamedTuple):
     """What :func:`plot_schedules` returns: the figure and the curves drawn in it."""
 
     figure: Any
     curves: list[ScheduleCurve]
-
-
-def _optimizer(kind: str, lr: float) -> torch.optim.Optimizer:
-    param = torch.nn.Parameter(torch.zeros(1))
-    if kind == "adamw":
-        return torch.optim.AdamW([param], lr=lr)
-    if kind == "sgd":
-        return torch.optim.SGD([param], lr=lr, momentum=0.9)
-    raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, got {kind!r}")
-
-
-def _needs_metric(scheduler) -> bool:
-    """True for schedulers whose ``step`` takes a metric (ReduceLROnPlateau, GreedyLR): no fixed curve."""
-    params = list(inspect.signature(scheduler.step).parameters.values())
-    return any(p.default is inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
-
-
-def schedule_curve(
-    name: str,
-    num_training_steps: int,
-    num_warmup_steps: int | float = 0,
-    *,
-    lr: float = 5e-5,
-    options: Mapping[str, Any] | str | None = None,
-    optimizer: str = "adamw",
-) -> ScheduleCurve:
-    """Step the real scheduler ``name`` and record its LR and momentum at every update.
-
-    Args:
-      name: a schedule name (``lr_scheduler_type``): this package's, a registered one, or transformers'.
-      num_training_steps: number of updates to record, >= 2.
-      num_warmup_steps: warmup steps (or a fraction of training).
-      lr: the optimizer's LR (the peak for most schedules).
-      options: the schedule's ``lr_scheduler_kwargs`` (dict or JSON text).
-      optimizer: ``"adamw"`` (momentum is ``betas[0]``) or ``"sgd"`` (``momentum=0.9``).
-
-    Returns:
-      A :class:`ScheduleCurve`.
-
-    Examples:
-      >>> c = schedule_curve("warmup_step", 6, 2, lr=1.0, options={"step_size": 2, "gamma": 0.5})
-      >>> c.lrs.tolist(), c.cycles_momentum
-      ([0.0, 0.5, 1.0, 1.0, 0.5, 0.5], False)
-    """
-    if isinstance(num_training_steps, bool) or not isinstance(num_training_steps, int) or num_training_steps < 2:
-        raise ValueError(f"num_training_steps must be an int >= 2, got {num_training_steps!r}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if isinstance(options, str):
-        from ._transformers_compat import parse_kwargs_json
-
-        options = parse_kwargs_json(options, option="kwargs") if options.strip() else None
-    options = dict(options or {})
-    opt = _optimizer(optimizer, float(lr))
-    try:
-        scheduler = get_scheduler(name, opt, num_warmup_steps, num_training_steps, options)
-    except TypeError as err:  # a factory's own signature check, e.g. a required option left out
-        raise ValueError(f"schedule {name!r} could not be built with options {options}: {err}") from None
-    if _needs_metric(scheduler):
-        kind = type(scheduler).__name__
-        raise ValueError(f"schedule {name!r} adapts to a metric ({kind}); it has no fixed curve to plot")
-    group = opt.param_groups[0]
-    lrs = np.empty(num_training_steps)
-    momentum = np.empty(num_training_steps)
-    for step in range(num_training_steps):
-        lrs[step] = group["lr"]
-        momentum[step] = momentum_value(group)
-        opt.step()  # no gradients: a no-op update, but keeps the scheduler's step-order check happy
-        scheduler.step()
-    return ScheduleCurve(
-        name=str(name),
-        options=options,
-        steps=np.arange(num_training_steps),
-        lrs=lrs,
-        momentum=momentum,
-        momentum_name="beta1" if momentum_key(group) == "betas" else "momentum",
-        num_warmup_steps=num_warmup_steps,
-    )
-
-
-def schedule_curves(
-    names: Sequence[str],
-    num_training_steps: int,
-    num_warmup_steps: int | float = 0,
-    *,
-    lr: float = 5e-5,
-    options: Mapping[str, Mapping[str, Any] | str] | None = None,
-    optimizer: str = "adamw",
-) -> list[ScheduleCurve]:
-    """:func:`schedule_curve` for several schedules.
-
-    Args:
-      names: schedule names.
-      num_training_steps: updates to record, >= 2.
-      num_warmup_steps: warmup steps (or a fraction), for every schedule.
-      lr: the optimizer's LR.
-      options: name -> that schedule's ``lr_scheduler_kwargs``; names not plotted are an error.
-      optimizer: ``"adamw"`` or ``"sgd"``.
-
-    Returns:
-      A list of :class:`ScheduleCurve`, in the order of ``names``.
-
-    Examples:
-      >>> curves = schedule_curves(["linear", "one_cycle"], 100, 10)
-      >>> [c.name for c in curves], [c.cycles_momentum for c in curves]
-      (['linear', 'one_cycle'], [False, True])
-    """
-    if isinstance(names, str) or not names:
-        raise ValueError(f"names must be a non-empty list of schedule names, got {names!r}")
-    options = dict(options or {})
-    unused = [key for key in options if key not in names]
-    if unused:
-        raise ValueError(f"kwargs given for {unused[0]!r}, which is not among the schedules plotted {list(names)}")
-    return [
-        schedule_curve(
-            name, num_training_steps, num_warmup_steps, lr=lr, options=options.get(name), optimizer=optimizer
-        )
-        for name in names
-    ]
-
-
-def _figure_class():
-    try:
-        from matplotlib.figure import Figure  # a Figure made directly draws on Agg: no display, no pyplot state
-    except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install 'hf-lrsched[plot]'") from None
-    return Figure
-
-
-def new_figure(*, figsize: tuple[float, float], dpi: int = 100):
-    """A matplotlib ``Figure`` drawn on Agg (no display, no pyplot state), with constrained layout.
-
-    Raises:
-      ImportError: matplotlib is not installed (the message says how to get it).
-
-    Examples:
-      >>> new_figure(figsize=(4, 3)).get_size_inches().tolist()
-      [4.0, 3.0]
-    """
-    return _figure_class()(figsize=figsize, dpi=dpi, layout="constrained")
-
-
-def _image_formats() -> list[str]:
-    return sorted(_figure_class()().canvas.get_supported_filetypes())
-
-
-def check_output_path(path: str | os.PathLike, *, option: str = "output", formats: Sequence[str] | None = None) -> str:
-    """Check, before any work, that a file can be written at ``path``.
-
-    The folder must exist and be writable, ``path`` must not be a folder, and its extension must be
-    one of ``formats`` (default: the image formats matplotlib writes).
-
-    Args:
-      path: the file to write.
-      option: the option name used in error messages.
-      formats: accepted extensions, without the dot.
-
-    Returns:
-      ``path`` as a string.
-
-    Examples:
-      >>> check_output_path("curves.txt", option="--output")
-      Traceback (most recent call last):
-      ...
-      ValueError: --output 'curves.txt': unknown format 'txt'; use one of ...
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise ValueError(f"{option} {path!r} is a folder; give a file name")
-    if not os.path.isdir(folder):
-        raise ValueError(f"{option} {path!r}: {os.path.dirname(path) or '.'!r} is not an existing folder")
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise ValueError(f"{option} {path!r} is not writable")
-    extension = os.path.splitext(path)[1].lstrip(".").lower()
-    formats = _image_formats() if formats is None else list(formats)
-    if extension not in formats:
-        raise ValueError(f"{option} {path!r}: unknown format {extension!r}; use one of {', '.join(formats)}")
-    return path
-
-
-def save_figure(figure, path: str | os.PathLike, *, option: str = "output") -> str:
-    """``figure.savefig(path)`` after :func:`check_output_path`, with errors that name ``option``.
-
-    Args:
-      figure: a matplotlib figure.
-      path: where to write it; the extension picks the format.
-      option: the option name used in error messages.
-
-    Returns:
-      ``path`` as a string.
-
-    Examples:
-      >>> import os, tempfile
-      >>> fig, _ = plot_schedules(["linear"], 10)
-      >>> path = save_figure(fig, os.path.join(tempfile.mkdtemp(), "linear.png"))
-      >>> open(path, "rb").read(4)
-      b'\\x89PNG'
-    """
-    path = check_output_path(path, option=option)
-    try:
-        figure.savefig(path)
-    except OSError as err:
-        raise ValueError(f"{option} {path!r} could not be written: {err.strerror or err}") from None
-    return path
 
 
 LAYOUTS = ("overlay", "grid")
@@ -379,9 +128,7 @@ def plot_curves(
       >>> [ax.get_title() for ax in fig.axes]
       ['linear', 'sgdr']
     """
-    Figure = _figure_class()
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {list(LAYOUTS)}, got {layout!r}")
+    check_choice("layout", layout, LAYOUTS)
     if not curves:
         raise ValueError("curves is empty: nothing to plot")
     if output is not None:
@@ -391,7 +138,7 @@ def plot_curves(
     else:
         cols = min(len(curves), 4)
         size = (3.6 * cols + 0.6, 2.9 * math.ceil(len(curves) / cols) + 0.6)
-    figure = Figure(figsize=figsize or size, dpi=100, layout="constrained")
+    figure = new_figure(figsize=figsize or size)
     (_overlay if layout == "overlay" else _grid)(figure, curves, log_y)
     warmups = "/".join(sorted({str(c.num_warmup_steps) for c in curves}))
     steps = "/".join(sorted({str(len(c.steps)) for c in curves}))

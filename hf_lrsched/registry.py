@@ -1,36 +1,30 @@
 """Schedule names -> factories, usable wherever transformers takes ``lr_scheduler_type``.
 
 ``register_schedule`` records a factory under a name and makes the name a valid
-``TrainingArguments.lr_scheduler_type`` (through :mod:`hf_lrsched._transformers_compat`).
-``get_scheduler`` builds any known schedule (ours, a user's, or transformers' own) by name, with
-options checked first; the recipes and tools build every scheduler through it.
+``TrainingArguments.lr_scheduler_type`` (through :mod:`hf_lrsched._transformers_compat`); the
+lookups here (``available_schedules``, ``schedule_options``, ...) answer what a name builds with and
+which options it takes. Building by name, with every check, is :mod:`hf_lrsched.checked_build`
+(``get_scheduler``, ``check_schedule``, importable from here too); the check run when
+``TrainingArguments`` is parsed is :mod:`hf_lrsched.training_args_hook`.
 """
 
 from __future__ import annotations
 
 import difflib
 import inspect
-import json
-import math
 import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import torch
-from transformers import get_scheduler as _transformers_get_scheduler
-
 from . import _transformers_compat as compat
 from .catalog import BUILTIN_FACTORIES
 from .option_probe import check_options_early
-from .schedules import check_int, check_lengths, resolve_length
 
 __all__ = [
     "available_schedules",
-    "check_schedule",
     "check_schedule_options",
-    "get_scheduler",
     "parse_scheduler_kwargs",
     "register_schedule",
     "required_schedule_options",
@@ -143,7 +137,31 @@ def required_schedule_options(name: str) -> list[str]:
 
 
 def check_schedule_options(name: str, options: Mapping[str, Any] | None) -> None:
-    """Raise ``ValueError`` naming any option that schedule ``name`` does not accept."""
+    """Check ``options`` of schedule ``name`` as far as they can be without the length of training.
+
+    Raises a ``ValueError`` naming the option for a non-mapping, an option the schedule does not
+    take, or a value that is wrong whatever the run length (for factories that record their option
+    checks, as this package's do: :func:`hf_lrsched.option_probe.check_options_early`). Nothing is
+    built. What depends on the length (a milestone past the end) is left to :func:`get_scheduler` /
+    :func:`check_schedule`, which run this first.
+
+    Args:
+      name: schedule name (``lr_scheduler_type``).
+      options: its ``lr_scheduler_kwargs``, or ``None``.
+
+    Examples:
+      >>> check_schedule_options("warmup_multistep", {"milestones": [0.5, 0.75], "gamma": 0.5})
+      >>> check_schedule_options("warmup_multistep", {"gamma": 2.0})
+      Traceback (most recent call last):
+      ...
+      ValueError: gamma must be in (0.0, 1.0], got 2.0
+    """
+    _check_option_names(name, options)
+    check_options_early(_factory(str(getattr(name, "value", name))), options)
+
+
+def _check_option_names(name: str, options: Mapping[str, Any] | None) -> None:
+    """Raise ``ValueError`` for a non-mapping or an option that schedule ``name`` does not accept."""
     if options is None:
         return
     if not isinstance(options, Mapping):
@@ -286,198 +304,13 @@ def _register_builtins() -> None:
             compat.set_scheduler_function(name, _CheckedFactory(name, factory))
 
 
-def get_scheduler(
-    name: str,
-    optimizer,
-    num_warmup_steps: int | float | None = None,
-    num_training_steps: int | None = None,
-    scheduler_specific_kwargs: Mapping[str, Any] | str | None = None,
-):
-    """Build the scheduler called ``name``: ``transformers.get_scheduler`` with checked input.
-
-    Accepts this package's names, registered ones and transformers' own. ``scheduler_specific_kwargs``
-    may be a dict or a JSON string (as given to ``--lr_scheduler_kwargs``). A fractional
-    ``num_warmup_steps`` (e.g. ``0.1``) is resolved against ``num_training_steps``. Every name gets
-    the checks of :func:`check_schedule` (transformers' own factories check nothing themselves), and
-    any exception a third-party factory raises becomes one ``ValueError`` naming the schedule and
-    its options.
-
-    Args:
-      name: schedule name (``lr_scheduler_type``).
-      optimizer: the optimizer to schedule.
-      num_warmup_steps: warmup steps, or a fraction of ``num_training_steps``.
-      num_training_steps: total optimizer updates.
-      scheduler_specific_kwargs: options of the schedule (``lr_scheduler_kwargs``).
-
-    Returns:
-      A ``torch.optim.lr_scheduler.LRScheduler``.
-
-    Examples:
-      >>> import torch
-      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-      >>> sched = get_scheduler("warmup_step", opt, 0, 100, '{"step_size": 50}')
-      >>> type(sched).__name__
-      'ScheduleLR'
-      >>> get_scheduler("warmup_stepp", opt, 0, 100)
-      Traceback (most recent call last):
-      ...
-      ValueError: unknown lr_scheduler_type 'warmup_stepp' (did you mean 'warmup_step'?); known schedules: ...
-    """
-    return _build_checked(name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
-
-
-#: transformers' own schedules that take no num_training_steps; all its others need it.
-_TOTAL_OPTIONAL = frozenset(
-    {"constant", "constant_with_warmup", "inverse_sqrt", "reduce_lr_on_plateau", "greedy", "warmup_stable_decay"}
-)
-
-
-def _is_transformers_own(name: str) -> bool:
-    return name not in _REGISTRY and name in compat.transformers_scheduler_names()
-
-
-def _is_pure_builtin(name: str) -> bool:
-    """transformers' or this package's own factory (not a user's): its multipliers are pure, in [0, 1]."""
-    entry = _REGISTRY.get(name)
-    return _is_transformers_own(name) or (entry is not None and entry.factory is BUILTIN_FACTORIES.get(name))
-
-
-def _check_shared_lengths(name: str, num_warmup_steps, num_training_steps) -> tuple[Any, Any]:
-    # transformers' factories check neither type nor range (True, -1, 0 all "work"): checked here for
-    # every name; this package's factories check them again with their own rules.
-    if _is_transformers_own(name) and name not in _TOTAL_OPTIONAL:
-        return check_lengths(num_warmup_steps, num_training_steps, require_warmup=False, schedule=repr(name))
-    # The total is optional (or the factory's own business): its type and range only.
-    total = None if num_training_steps is None else check_int("num_training_steps", num_training_steps, minimum=1)
-    warmup = None if num_warmup_steps is None else resolve_length("num_warmup_steps", num_warmup_steps, total)
-    return warmup, total
-
-
-def _described(name: str, options: Mapping[str, Any]) -> str:
-    return f"schedule {name!r} with lr_scheduler_kwargs {json.dumps(dict(options), default=repr)}"
-
-
-def _probe_steps(warmup, total) -> list[int]:
-    """A few steps where curves have their extremes: start, around the end of warmup, middle and end."""
-    warmup = warmup or 0
-    steps = {0, 1, warmup - 1, warmup, warmup + 1}
-    if total is not None:
-        steps |= {total // 2, total - 1, total}
-    return sorted(s for s in steps if s >= 0)
-
-
-def _check_multipliers(name, scheduler, options, warmup, total) -> None:
-    """Evaluate a built-in's ``lr_lambdas`` at the probe steps: an exception, a NaN or a value
-    outside [0, 1] (e.g. ``polynomial`` with a negative ``power``) is a ``ValueError`` now, not in
-    the middle of training."""
-    if not _is_pure_builtin(name):
-        return  # a user's lambda may keep state: not called ahead of time
-    lambdas = {id(fn): fn for fn in getattr(scheduler, "lr_lambdas", [])}.values()
-    for fn in lambdas:
-        for step in _probe_steps(warmup, total):
-            try:
-                value = float(fn(step))
-            except Exception as err:  # a third-party formula: any failure is bad input
-                raise ValueError(
-                    f"{_described(name, options)} fails at step {step}: {type(err).__name__}: {err}"
-                ) from None
-            if not (math.isfinite(value) and 0.0 <= value <= 1.0 + 1e-12):
-                raise ValueError(
-                    f"{_described(name, options)} gives an LR multiplier of {value!r} at step {step}, "
-                    "outside [0, 1] of the peak LR"
-                )
-
-
-def _build_checked(name: str, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs):
-    """Everything :func:`get_scheduler` and :func:`check_schedule` check, then the build."""
-    name = str(getattr(name, "value", name))
-    _factory(name)  # raises for unknown names, listing the known ones
-    if isinstance(scheduler_specific_kwargs, str):
-        scheduler_specific_kwargs = parse_scheduler_kwargs(scheduler_specific_kwargs)
-    check_schedule_options(name, scheduler_specific_kwargs)  # rejects non-mappings, names unknown options
-    options = dict(scheduler_specific_kwargs or {})
-    missing = [key for key in required_schedule_options(name) if key not in options]
-    if missing:
-        raise ValueError(
-            f"schedule {name!r} needs {', '.join(missing)} in lr_scheduler_kwargs "
-            f"(e.g. '{{\"{missing[0]}\": ...}}'); it has no default"
-        )
-    num_warmup_steps, num_training_steps = _check_shared_lengths(name, num_warmup_steps, num_training_steps)
-    try:
-        scheduler = _transformers_get_scheduler(
-            name,
-            optimizer=optimizer,
-            num_warmup_steps=num_warmup_steps,
-            num_training_steps=num_training_steps,
-            scheduler_specific_kwargs=options,
-        )
-    except ValueError:
-        if name in BUILTIN_FACTORIES:
-            raise  # this package's messages already name the option and value
-        raise _third_party_error(name, options) from None
-    except Exception:  # noqa: BLE001  a third-party factory's ZeroDivisionError, TypeError, ...
-        raise _third_party_error(name, options) from None
-    _check_multipliers(name, scheduler, options, num_warmup_steps, num_training_steps)
-    return scheduler
-
-
-def _third_party_error(name: str, options: Mapping[str, Any]) -> ValueError:
-    err = sys.exc_info()[1]  # the exception being handled
-    return ValueError(f"{_described(name, options)} could not be built: {type(err).__name__}: {err}")
-
-
-def check_schedule(
-    name: str,
-    options: Mapping[str, Any] | str | None = None,
-    num_warmup_steps: int | float | None = None,
-    num_training_steps: int | None = None,
-) -> None:
-    """Validate schedule ``name`` with these options and lengths, without the real optimizer.
-
-    Runs every check :func:`get_scheduler` runs: known name and options, the shared lengths (ints in
-    range, not bools; a fraction of warmup; warmup before the end where the schedule needs a total),
-    the schedule's own options, and, for this package's and transformers' schedules, the multiplier
-    at a few probe steps (finite and in [0, 1]). The scheduler is built on a throw-away one-parameter
-    SGD (LR 1.0, momentum 0.9). Any failure is one ``ValueError`` naming the schedule and option.
-
-    Args:
-      name: schedule name (``lr_scheduler_type``).
-      options: its ``lr_scheduler_kwargs`` (dict or JSON string).
-      num_warmup_steps: warmup steps, or a fraction of ``num_training_steps``.
-      num_training_steps: total optimizer updates.
-
-    Examples:
-      >>> check_schedule("cosine", None, 10, 100)
-      >>> check_schedule("polynomial", {"power": -2}, 0, 10)
-      Traceback (most recent call last):
-      ...
-      ValueError: schedule 'polynomial' with lr_scheduler_kwargs {"power": -2} gives an LR multiplier of ...
-    """
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0, momentum=0.9)
-    _build_checked(name, optimizer, num_warmup_steps, num_training_steps, options)
-
-
-def _check_training_args(name: str, kwargs: Any) -> None:
-    """Fail at argument-parsing time on bad ``lr_scheduler_kwargs`` (installed on TrainingArguments)."""
-    if name not in compat.known_scheduler_names():
-        raise _unknown_name_error(name)  # transformers would too, without the did-you-mean hint
-    if isinstance(kwargs, str):
-        text = kwargs.strip()
-        if text.startswith("{"):
-            kwargs = compat.parse_kwargs_json(text)
-        elif text and name in _REGISTRY:
-            raise ValueError(
-                f"--lr_scheduler_kwargs must be a JSON object such as '{{\"gamma\": 0.999}}', got {kwargs!r}"
-            )
-        else:
-            return
-    if name in _REGISTRY and kwargs:
-        check_schedule_options(name, kwargs)
-        try:  # e.g. unsorted milestones: now, not at trainer.train()
-            check_options_early(_REGISTRY[name].factory, kwargs)
-        except ValueError as err:
-            raise ValueError(f"lr_scheduler_kwargs for {name!r}: {err}") from None
-
-
 _register_builtins()
-compat.install_training_args_check(_check_training_args)
+
+
+def __getattr__(name: str):
+    # get_scheduler and check_schedule moved to hf_lrsched.checked_build (which imports this module); kept importable.
+    if name in ("get_scheduler", "check_schedule"):
+        from . import checked_build
+
+        return getattr(checked_build, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

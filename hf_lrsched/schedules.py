@@ -9,8 +9,9 @@ attributes, so a ``LambdaLR`` built on it saves a ``torch.load(weights_only=True
 The value is a multiplier of each parameter group's base LR (as in ``LambdaLR``). The factories in
 :mod:`hf_lrsched.factories`, the plotting tool and the recipes all evaluate these same functions.
 
-The option checks live in :mod:`hf_lrsched.validation`, the warmup in :mod:`hf_lrsched.warmup` and
-one-cycle in :mod:`hf_lrsched.one_cycle`; every public name of those is importable from here too.
+The checks live in :mod:`hf_lrsched.validation` (shared) and :mod:`hf_lrsched.schedule_checks` (each
+builder's), the warmup in :mod:`hf_lrsched.warmup` and one-cycle in :mod:`hf_lrsched.one_cycle`; every
+public name of those is importable from here too.
 
 Conventions shared by every builder:
 
@@ -52,6 +53,7 @@ __all__ = [
     "one_cycle_momentum_schedule",
     "one_cycle_schedule",
     "resolve_length",
+    "resolve_pct_start",
     "sgdr_schedule",
     "step_schedule",
     "warmup_multiplier",
@@ -66,6 +68,16 @@ from .one_cycle import (  # noqa: E402, F401
     _one_cycle_value,
     one_cycle_momentum_schedule,
     one_cycle_schedule,
+    resolve_pct_start,
+)
+from .schedule_checks import (  # noqa: E402
+    _check_cycle_length,
+    _check_drops_inside_training,
+    _check_exponential_options,
+    _check_multistep_options,
+    _check_sgdr_options,
+    _check_step_options,
+    _resolve_milestones,
 )
 from .validation import (  # noqa: E402, F401
     MAX_STEPS,
@@ -74,14 +86,17 @@ from .validation import (  # noqa: E402, F401
     _show_int,
     check_choice,
     check_int,
+    check_length,
     check_lengths,
     check_multipliers,
     check_real,
     resolve_length,
+    with_option_checks,
 )
 from .warmup import (  # noqa: E402, F401
     WARMUP_TYPES,
     _check_common,
+    _check_warmup_options,
     _join_warmup,
     _with_warmup,
     warmup_multiplier,
@@ -129,33 +144,7 @@ def _cosine_restarts_decay(
 # --------------------------------------------------------------------------------------------------
 
 
-def _check_drops_inside_training(name: str, given, steps: int, warmup: int, total: int) -> None:
-    # A drop every `steps` steps after warmup first happens `steps` steps after the peak.
-    span = total - warmup
-    if steps >= span:
-        raise ValueError(
-            f"{name}={given!r} ({steps} steps) is not shorter than the {span} steps after warmup "
-            f"(num_training_steps={total} - num_warmup_steps={warmup}); the LR would never drop"
-        )
-
-
-def _check_cycle_length(given, cycle: int, mult: int, span: int) -> None:
-    if cycle == 1 and mult == 1 and span > 1:
-        raise ValueError(
-            f"cycle_steps={given!r} is 1 step with cycle_mult=1: every step would restart at the peak, "
-            "so the LR would never anneal (a constant curve); use cycle_steps >= 2"
-        )
-    if cycle > span:
-        raise ValueError(
-            f"cycle_steps={given!r} ({cycle} steps) is longer than the {span} steps after warmup: the "
-            f"first cycle would never finish or restart; use cycle_steps <= {span}"
-        )
-
-
-def _check_decay_gamma(name: str, gamma) -> float:
-    return check_real(name, gamma, 0.0, 1.0, low_open=True)
-
-
+@with_option_checks(_check_warmup_options, _check_exponential_options)
 def exponential_schedule(
     num_warmup_steps: int | float = 0,
     num_training_steps: int | None = None,
@@ -204,15 +193,11 @@ def exponential_schedule(
     warmup, total, warmup_type, start, floor = _check_common(
         num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio, require_total=False
     )
-    if gamma is not None and final_lr_ratio is not None:
-        raise ValueError(
-            f"give gamma or final_lr_ratio, not both (got gamma={gamma!r}, final_lr_ratio={final_lr_ratio!r})"
-        )
+    _check_exponential_options(gamma, final_lr_ratio, staircase_steps)
     if gamma is not None:
-        gamma = _check_decay_gamma("gamma", gamma)
+        gamma = float(gamma)
     else:
-        ratio = 0.01 if final_lr_ratio is None else final_lr_ratio
-        ratio = check_real("final_lr_ratio", ratio, 0.0, 1.0, low_open=True)
+        ratio = 0.01 if final_lr_ratio is None else float(final_lr_ratio)
         if total is None:
             raise ValueError(
                 "num_training_steps is required unless gamma is given (final_lr_ratio="
@@ -227,6 +212,7 @@ def exponential_schedule(
     return _with_warmup(decay, warmup, warmup_type, start)
 
 
+@with_option_checks(_check_warmup_options, _check_step_options)
 def step_schedule(
     num_warmup_steps: int | float,
     num_training_steps: int,
@@ -264,16 +250,17 @@ def step_schedule(
     warmup, total, warmup_type, start, floor = _check_common(
         num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio
     )
+    _check_step_options(step_size, gamma)
     if step_size is None:  # a run with a single step after warmup has no room for a drop: flat
         size = max(1, math.ceil((total - warmup) / 3))
     else:
         size = resolve_length("step_size", step_size, total, minimum=1)
         _check_drops_inside_training("step_size", step_size, size, warmup, total)
-    gamma = _check_decay_gamma("gamma", gamma)
-    decay = functools.partial(_step_decay, step_size=size, gamma=gamma, min_lr_ratio=floor)
+    decay = functools.partial(_step_decay, step_size=size, gamma=float(gamma), min_lr_ratio=floor)
     return _with_warmup(decay, warmup, warmup_type, start)
 
 
+@with_option_checks(_check_warmup_options, _check_multistep_options)
 def multistep_schedule(
     num_warmup_steps: int | float,
     num_training_steps: int,
@@ -314,41 +301,20 @@ def multistep_schedule(
     warmup, total, warmup_type, start, floor = _check_common(
         num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio
     )
+    _check_multistep_options(milestones, gamma)
     if milestones is None:
         span = total - warmup
         steps = sorted({warmup + max(1, math.ceil(span * f)) for f in (0.5, 0.75)})
         # Very short runs may leave no room after the peak step: then there is no drop at all.
         steps = [s for s in steps if s < total]
     else:
-        if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence) or not milestones:
-            raise ValueError(f"milestones must be a non-empty list of steps, got {milestones!r}")
-        steps = [resolve_length(f"milestones[{i}]", m, total) for i, m in enumerate(milestones)]
-        for i in range(1, len(steps)):
-            if steps[i] <= steps[i - 1]:
-                raise ValueError(
-                    f"milestones must be strictly increasing, got {list(milestones)!r} "
-                    f"(milestones[{i}]={milestones[i]!r} resolves to step {steps[i]}, "
-                    f"not after {steps[i - 1]})"
-                )
-        for i, s in enumerate(steps):
-            # A milestone at the peak step W (step 0 without warmup) would hide the base LR entirely.
-            if s <= warmup:
-                where = "falls inside warmup" if warmup else "is the first step, so the base LR is never used"
-                raise ValueError(
-                    f"milestones[{i}]={milestones[i]!r} (step {s}) {where} "
-                    f"(num_warmup_steps={warmup}); milestones are absolute steps and must be > {warmup}"
-                )
-            if s >= total:
-                raise ValueError(
-                    f"milestones[{i}]={milestones[i]!r} (step {s}) is not before "
-                    f"num_training_steps={total}; it would never take effect"
-                )
-    gamma = _check_decay_gamma("gamma", gamma)
+        steps = _resolve_milestones(milestones, warmup, total)
     relative = tuple(s - warmup for s in steps)
-    decay = functools.partial(_multistep_decay, milestones=relative, gamma=gamma, min_lr_ratio=floor)
+    decay = functools.partial(_multistep_decay, milestones=relative, gamma=float(gamma), min_lr_ratio=floor)
     return _with_warmup(decay, warmup, warmup_type, start)
 
 
+@with_option_checks(_check_warmup_options, _check_sgdr_options)
 def sgdr_schedule(
     num_warmup_steps: int | float,
     num_training_steps: int,
@@ -395,16 +361,19 @@ def sgdr_schedule(
     warmup, total, warmup_type, start, floor = _check_common(
         num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio
     )
+    _check_sgdr_options(cycle_steps, cycle_mult, cycle_decay)
     span = total - warmup
     if cycle_steps is None:  # a quarter of the decay, but at least 2 steps so that it anneals
         cycle = min(span, max(2, math.ceil(span / 4)))
     else:
         cycle = resolve_length("cycle_steps", cycle_steps, total, minimum=1)
-    mult = check_int("cycle_mult", cycle_mult, minimum=1)
     if cycle_steps is not None:
-        _check_cycle_length(cycle_steps, cycle, mult, span)
-    decay_factor = check_real("cycle_decay", cycle_decay, 0.0, 1.0, low_open=True)
+        _check_cycle_length(cycle_steps, cycle, cycle_mult, span)
     decay = functools.partial(
-        _cosine_restarts_decay, cycle_steps=cycle, cycle_mult=mult, cycle_decay=decay_factor, min_lr_ratio=floor
+        _cosine_restarts_decay,
+        cycle_steps=cycle,
+        cycle_mult=int(cycle_mult),
+        cycle_decay=float(cycle_decay),
+        min_lr_ratio=floor,
     )
     return _with_warmup(decay, warmup, warmup_type, start)

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 #: Largest accepted step count: steps up to 2**53 are exact as floats (the phase arithmetic uses them).
 MAX_STEPS = 2**53
 
 __all__ = [
     "MAX_STEPS",
+    "check_bool",
     "check_choice",
     "check_int",
+    "check_length",
     "check_lengths",
     "check_multipliers",
+    "check_per_group",
     "check_real",
     "resolve_length",
+    "with_option_checks",
 ]
 
 
@@ -38,7 +43,14 @@ def _show_int(value: int) -> str:
 
 
 def check_int(name: str, value, *, minimum: int = 0, maximum: int = MAX_STEPS) -> int:
-    """Check that ``value`` is an int (not a bool) in ``[minimum, maximum]`` and return it."""
+    """Check that ``value`` is an int (not a bool) in ``[minimum, maximum]`` and return it.
+
+    Examples:
+      >>> check_int("num_steps", 1, minimum=2)
+      Traceback (most recent call last):
+      ...
+      ValueError: num_steps must be >= 2, got 1
+    """
     if not _is_int(value):
         raise ValueError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
     if value < minimum:
@@ -46,6 +58,17 @@ def check_int(name: str, value, *, minimum: int = 0, maximum: int = MAX_STEPS) -
     if value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {_show_int(value)}")
     return int(value)
+
+
+def _interval(low, high, low_open: bool, high_open: bool) -> str:
+    """The accepted range in words: ``> 0``, ``<= 1.0``, ``in (0.0, 1.0]`` or ``''`` (any finite number)."""
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return f"{'>' if low_open else '>='} {low}"
+    if low is None:
+        return f"{'<' if high_open else '<='} {high}"
+    return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
 
 
 def check_real(
@@ -57,29 +80,99 @@ def check_real(
     low_open: bool = False,
     high_open: bool = False,
 ) -> float:
-    """Check that ``value`` is a finite real number in the given interval and return it as float."""
+    """Check that ``value`` is a finite real number (not a bool) in the given interval; return it as float.
+
+    Args:
+      name: option name, used in error messages.
+      value: the value given.
+      low, high: bounds (``None``: unbounded on that side).
+      low_open, high_open: exclude the bound itself.
+
+    Returns:
+      ``float(value)``.
+
+    Examples:
+      >>> check_real("gamma", 1, 0.0, 1.0, low_open=True)
+      1.0
+      >>> check_real("start_lr", 0.0, 0, low_open=True)
+      Traceback (most recent call last):
+      ...
+      ValueError: start_lr must be > 0, got 0.0
+      >>> check_real("end_lr", float("inf"))
+      Traceback (most recent call last):
+      ...
+      ValueError: end_lr must be a finite number, got inf
+    """
     if not _is_real(value):
         raise ValueError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
     try:
         value = float(value)
     except OverflowError:  # an int too large for a float
         raise ValueError(f"{name} must be a finite number, got {value!r}") from None
-    interval = f"{'(' if low_open else '['}{low if low is not None else '-inf'}, " + (
-        f"{high if high is not None else 'inf'}{')' if high_open else ']'}"
-    )
+    interval = _interval(low, high, low_open, high_open)
+    bounded = low is not None and high is not None
+    if not math.isfinite(value) and not bounded:  # inf is "> 0": say what is wrong with it
+        raise ValueError(f"{name} must be a finite number{' ' + interval if interval else ''}, got {value!r}")
     if (
         not math.isfinite(value)
         or (low is not None and (value < low or (low_open and value == low)))
         or (high is not None and (value > high or (high_open and value == high)))
     ):
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+        raise ValueError(f"{name} must be {interval}, got {value!r}")
+    return value
+
+
+def check_bool(name: str, value) -> bool:
+    """Check that ``value`` is a bool (not ``0``/``1`` or a string such as ``"false"``) and return it.
+
+    Examples:
+      >>> check_bool("three_phase", "false")
+      Traceback (most recent call last):
+      ...
+      ValueError: three_phase must be a bool, got 'false'
+    """
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be a bool, got {value!r}")
     return value
 
 
 def check_choice(name: str, value, choices: Sequence[str]) -> str:
+    """Check that ``value`` is one of ``choices`` and return it.
+
+    Examples:
+      >>> check_choice("mode", "log", ("exp", "linear"))
+      Traceback (most recent call last):
+      ...
+      ValueError: mode must be one of ['exp', 'linear'], got 'log'
+    """
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
     return value
+
+
+def check_length(name: str, value, *, minimum: int = 0) -> int | float:
+    """Check a length given as steps (``int`` >= ``minimum``) or as a fraction of training (``float`` in (0, 1)).
+
+    Needs no run length: it is what :func:`resolve_length` checks before turning a fraction into steps.
+
+    Returns:
+      ``value`` (an ``int`` or a ``float``).
+
+    Examples:
+      >>> check_length("step_size", 0.25), check_length("step_size", 30, minimum=1)
+      (0.25, 30)
+      >>> check_length("step_size", 1.5)
+      Traceback (most recent call last):
+      ...
+      ValueError: step_size must be an int number of steps or a float in (0, 1) (a fraction of ...), got 1.5
+    """
+    if _is_int(value):
+        return check_int(name, value, minimum=minimum, maximum=MAX_STEPS)
+    if _is_real(value) and 0.0 < value < 1.0:
+        return float(value)
+    raise ValueError(
+        f"{name} must be an int number of steps or a float in (0, 1) (a fraction of num_training_steps), got {value!r}"
+    )
 
 
 def resolve_length(name: str, value, num_training_steps: int | None, *, minimum: int = 0) -> int:
@@ -103,18 +196,55 @@ def resolve_length(name: str, value, num_training_steps: int | None, *, minimum:
       >>> resolve_length("num_warmup_steps", 250, None)
       250
     """
-    if _is_int(value):
-        return check_int(name, value, minimum=minimum, maximum=MAX_STEPS)
-    if _is_real(value) and 0.0 < value < 1.0:
-        if num_training_steps is None:
-            raise ValueError(
-                f"{name}={value!r} is a fraction of training, which needs num_training_steps; "
-                "give num_training_steps or an int number of steps"
-            )
-        return max(minimum, math.ceil(round(value * num_training_steps, 9)))
-    raise ValueError(
-        f"{name} must be an int number of steps or a float in (0, 1) (a fraction of num_training_steps), got {value!r}"
-    )
+    value = check_length(name, value, minimum=minimum)
+    if isinstance(value, int):
+        return value
+    if num_training_steps is None:
+        raise ValueError(
+            f"{name}={value!r} is a fraction of training, which needs num_training_steps; "
+            "give num_training_steps or an int number of steps"
+        )
+    return max(minimum, math.ceil(round(value * num_training_steps, 9)))
+
+
+def check_per_group(name: str, value, low: float | None = None, high: float | None = None, **interval) -> list[float]:
+    """:func:`check_real` on one number, or on each of a list with one per param group (named ``name[i]``).
+
+    How many groups there are is the optimizer's business (see the one-cycle factory); this checks values only.
+
+    Examples:
+      >>> check_per_group("max_lr", [1e-3, 0.0], 0, low_open=True)
+      Traceback (most recent call last):
+      ...
+      ValueError: max_lr[1] must be > 0, got 0.0
+    """
+    if isinstance(value, (list, tuple)):
+        return [check_real(f"{name}[{i}]", v, low, high, **interval) for i, v in enumerate(value)]
+    return [check_real(name, value, low, high, **interval)]
+
+
+def with_option_checks(*checks: Callable[..., Any]) -> Callable[[Callable], Callable]:
+    """Record on a builder or factory the checks of its options that need no run length.
+
+    Each check takes some of the options by name and raises ``ValueError`` for a value that is
+    wrong whatever the length of training. The function itself calls them too; recording them lets
+    :func:`hf_lrsched.option_probe.check_options_early` run them before the length is known (when
+    ``TrainingArguments`` is parsed), without building anything.
+
+    Examples:
+      >>> def check_gamma(gamma):
+      ...     check_real("gamma", gamma, 0.0, 1.0, low_open=True)
+      >>> @with_option_checks(check_gamma)
+      ... def halving(num_warmup_steps, num_training_steps, *, gamma=0.5): ...
+      >>> halving.option_checks[0].__name__
+      'check_gamma'
+    """
+
+    def record(function: Callable) -> Callable:
+        function.option_checks = checks
+        return function
+
+    return record
 
 
 def check_lengths(

@@ -15,6 +15,19 @@ WARMUP_TYPES = ("linear", "cosine", "exponential")
 __all__ = ["WARMUP_TYPES", "warmup_multiplier"]
 
 
+def _check_warmup_options(warmup_type, warmup_start_ratio, min_lr_ratio) -> tuple[float, float]:
+    """The options every warmup schedule shares, which need no run length; returns ``(start, floor)``."""
+    check_choice("warmup_type", warmup_type, WARMUP_TYPES)
+    start = check_real("warmup_start_ratio", warmup_start_ratio, 0.0, 1.0, high_open=True)
+    if warmup_type == "exponential" and start == 0.0:
+        raise ValueError(
+            "warmup_type='exponential' needs warmup_start_ratio > 0 (it multiplies up from it), "
+            f"got warmup_start_ratio={start!r}"
+        )
+    floor = check_real("min_lr_ratio", min_lr_ratio, 0.0, 1.0, high_open=True)
+    return start, floor
+
+
 def _check_common(
     num_warmup_steps,
     num_training_steps,
@@ -24,16 +37,9 @@ def _check_common(
     *,
     require_total: bool = True,
 ) -> tuple[int, int | None, str, float, float]:
-    """Validate the options every schedule shares; returns them resolved."""
+    """Validate the lengths and the options every schedule shares; returns them resolved."""
     warmup, num_training_steps = check_lengths(num_warmup_steps, num_training_steps, require_total=require_total)
-    check_choice("warmup_type", warmup_type, WARMUP_TYPES)
-    start = check_real("warmup_start_ratio", warmup_start_ratio, 0.0, 1.0, high_open=True)
-    if warmup_type == "exponential" and start == 0.0:
-        raise ValueError(
-            "warmup_type='exponential' needs warmup_start_ratio > 0 (it multiplies up from it), "
-            f"got warmup_start_ratio={start!r}"
-        )
-    floor = check_real("min_lr_ratio", min_lr_ratio, 0.0, 1.0, high_open=True)
+    start, floor = _check_warmup_options(warmup_type, warmup_start_ratio, min_lr_ratio)
     return warmup, num_training_steps, warmup_type, start, floor
 
 

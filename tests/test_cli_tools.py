@@ -152,12 +152,12 @@ def test_every_option_is_documented_in_help(capsys):
         (["plot", "reduce_lr_on_plateau"], "adapts to a metric"),
         (["plot", "warmup_stable_decay"], "'warmup_stable_decay' needs num_decay_steps in lr_scheduler_kwargs"),
         (["plot", "sgdr", "--num_warmup_steps", "1.5"], "num_warmup_steps must be an int number of steps or a float"),
-        (["plot", "sgdr", "--lr", "-1"], "lr must be a positive number, got -1.0"),
+        (["plot", "sgdr", "--lr", "-1"], "lr must be > 0, got -1.0"),
         # transformers' own names get the shared checks, and their factories' failures are one line
         (["plot", "cosine", "--num_warmup_steps", "-1"], "num_warmup_steps must be >= 0, got -1"),
         (["plot", "linear", "--num_warmup_steps", "100"], "num_warmup_steps=100 must be smaller than"),
         (["plot", "polynomial", "--kwargs", 'polynomial={"power": -2}'], "'polynomial' with lr_scheduler_kwargs"),
-        (["plot", "one_cycle", "--kwargs", 'one_cycle={"div_factor": 0.5}'], "div_factor must be in [1.0, inf]"),
+        (["plot", "one_cycle", "--kwargs", 'one_cycle={"div_factor": 0.5}'], "div_factor must be >= 1.0"),
         (["plot", "sgdr", "--kwargs", 'sgdr={"cycle_mult": 1' + "0" * 400 + "}"], "cycle_mult must be <= 9007"),
     ],
 )
@@ -192,7 +192,7 @@ def test_plot_output_errors(tmp_path, capsys):
         (line,) = capsys.readouterr().err.splitlines()
         assert "--output" in line and fragment in line
     assert main(["plot", "linear", "--num_training_steps", "1", "--output", str(tmp_path / "a.png")]) == 2
-    assert "num_training_steps must be an int >= 2, got 1" in capsys.readouterr().err
+    assert "num_training_steps must be >= 2, got 1" in capsys.readouterr().err
     assert main(["list", "--import", "no_such_module_hf_lrsched"]) == 2
     assert "--import 'no_such_module_hf_lrsched' failed" in capsys.readouterr().err
 

@@ -126,8 +126,8 @@ def test_grid_layout_has_a_panel_per_schedule():
     ("call", "message"),
     [
         (lambda: schedule_curve("warmup_stepp", 10), "unknown lr_scheduler_type 'warmup_stepp'.*known.*sgdr"),
-        (lambda: schedule_curve("sgdr", 1), "num_training_steps must be an int >= 2, got 1"),
-        (lambda: schedule_curve("sgdr", 10, lr=0), "lr must be a positive number, got 0"),
+        (lambda: schedule_curve("sgdr", 1), "num_training_steps must be >= 2, got 1"),
+        (lambda: schedule_curve("sgdr", 10, lr=0), "lr must be > 0, got 0"),
         (lambda: schedule_curve("sgdr", 10, options={"gama": 0.5}), "unknown option 'gama'"),
         (lambda: schedule_curve("sgdr", 10, optimizer="lion"), "optimizer must be one of"),
         (lambda: schedule_curve("reduce_lr_on_plateau", 10), "adapts to a metric"),

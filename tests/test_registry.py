@@ -354,7 +354,7 @@ BAD_VALUES = [
     ("warmup_step", {"step_size": 0}, r"step_size must be >= 1, got 0"),
     ("sgdr", {"cycle_mult": 0}, r"cycle_mult must be >= 1, got 0"),
     ("one_cycle", {"pct_start": 1.2}, r"pct_start must be a float in \(0, 1\), got 1.2"),
-    ("one_cycle", {"max_lr": [1e-3, -1.0]}, r"max_lr\[1\] must be in"),
+    ("one_cycle", {"max_lr": [1e-3, -1.0]}, r"max_lr\[1\] must be > 0\.0, got -1\.0"),
     ("warmup_step", {"warmup_type": "cubic"}, r"warmup_type must be one of"),
 ]
 
@@ -374,6 +374,73 @@ def test_values_that_depend_on_the_length_of_training_wait_for_it(tmp_path):
     options = {"milestones": [500, 900], "gamma": 0.5}
     args = make_args(tmp_path, lr_scheduler_type="warmup_multistep", lr_scheduler_kwargs=options)
     assert args.lr_scheduler_kwargs == options
+
+
+def test_a_step_and_a_fraction_are_ordered_only_by_the_length_of_training(tmp_path):
+    # [0.5, 300]: the fraction is step 200 of a 400-step run (before 300: valid), step 500 of a 1000-step
+    # run (after it: invalid). Parsing cannot know which, so it accepts; the build with the length decides.
+    options = {"milestones": [0.5, 300], "gamma": 0.1}
+    make_args(tmp_path, lr_scheduler_type="warmup_multistep", lr_scheduler_kwargs=options)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = hf_lrsched.get_scheduler("warmup_multistep", opt, 0, 400, options)
+    assert [round(scheduler.lr_lambdas[0](s), 12) for s in (199, 200, 299, 300)] == [1.0, 0.1, 0.1, 0.01]
+    with pytest.raises(ValueError, match=r"milestones\[1\]=300 resolves to step 300, not after 500"):
+        hf_lrsched.get_scheduler("warmup_multistep", opt, 0, 1000, options)
+
+
+def test_three_phase_pct_start_that_fits_a_short_run_waits_for_the_length(tmp_path):
+    # three_phase needs 2 * pct_start * T - 2 < T - 1, i.e. pct_start < 0.5 + 1 / (2T): 0.52 fits T = 10
+    # (phases end at 4.2, 8.4, 9) but not T = 100. A parse-time build with an invented T of 10**12 rejected it.
+    options = {"pct_start": 0.52, "three_phase": True}
+    make_args(tmp_path, lr_scheduler_type="one_cycle", lr_scheduler_kwargs=options)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0, momentum=0.9)
+    scheduler = hf_lrsched.get_scheduler("one_cycle", opt, 0, 10, options)
+    ours = [scheduler.lr_lambdas[0](s) for s in range(10)]
+    reference_opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0, momentum=0.9)
+    reference = torch.optim.lr_scheduler.OneCycleLR(reference_opt, max_lr=1.0, total_steps=10, **options)
+    torch_lrs = [reference_opt.param_groups[0]["lr"]]
+    for _ in range(9):
+        reference_opt.step()
+        reference.step()
+        torch_lrs.append(reference_opt.param_groups[0]["lr"])
+    assert ours == pytest.approx(torch_lrs, rel=1e-12)
+    with pytest.raises(ValueError, match=r"pct_start=0\.52 is too large for three_phase=True"):
+        hf_lrsched.get_scheduler("one_cycle", opt, 0, 100, options)
+
+
+def test_check_schedule_options_checks_values_that_need_no_length():
+    # What recipes can call before the length of training is known: names and values, nothing built.
+    hf_lrsched.check_schedule_options("warmup_multistep", {"milestones": [0.5, 300]})
+    with pytest.raises(ValueError, match=r"^gamma must be in \(0\.0, 1\.0\], got 2\.0$"):
+        hf_lrsched.check_schedule_options("warmup_step", {"gamma": 2.0})
+    with pytest.raises(ValueError, match=r"^max_momentum\[1\] must be in \[0\.0, 1\.0\), got 1\.0$"):
+        hf_lrsched.check_schedule_options("one_cycle", {"max_momentum": [0.9, 1.0]})
+    with pytest.raises(ValueError, match=r"^warmup_type must be one of \['linear', 'cosine', 'exponential'\]"):
+        hf_lrsched.check_schedule_options("sgdr", {"warmup_type": "cubic"})
+
+
+def test_options_are_checked_early_without_building_the_schedule():
+    from hf_lrsched.option_probe import check_options_early
+
+    built, checked = [], []
+
+    def check_size(size):
+        checked.append(size)
+        if size < 1:
+            raise ValueError(f"size must be >= 1, got {size}")
+
+    def get_blocks(optimizer, num_warmup_steps=0, num_training_steps=None, size=4):
+        built.append(size)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+    get_blocks.option_checks = (check_size,)
+    check_options_early(get_blocks, {"size": 2})
+    with pytest.raises(ValueError, match="size must be >= 1, got 0"):
+        check_options_early(get_blocks, {"size": 0})
+    assert checked == [2, 0] and built == []
+    del get_blocks.option_checks  # a factory that records no checks is not checked (nor built) early
+    check_options_early(get_blocks, {"size": 0})
+    assert built == []
 
 
 @pytest.mark.parametrize("name", OURS)
