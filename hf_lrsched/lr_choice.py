@@ -51,8 +51,10 @@ from typing import Any
 import torch
 
 from .lr_choice_result import LRChoice
-from .lr_finder import _default_loss, _is_trainer, _Snapshot, _trainer_loss
+from .lr_finder import _default_loss, _is_trainer, _trainer_loss
+from .lr_finder_state import _Snapshot
 from .lr_probes import compressed_schedule, probe_and_search
+from .validation import check_int, check_real
 
 __all__ = [
     "LRChoice",
@@ -93,15 +95,6 @@ def default_horizon_exponent(optimizer) -> float:
     """
     adaptive = any("betas" in group for group in optimizer.param_groups)
     return ADAPTIVE_HORIZON_EXPONENT if adaptive else SGD_HORIZON_EXPONENT
-
-
-def _check(name: str, value, low: float, *, integer: bool = False, above: bool = False) -> None:
-    bad = isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-    if integer:
-        bad = bad or not isinstance(value, int)
-    if bad or value < low or (above and value == low):
-        kind = "an int" if integer else "a number"
-        raise ValueError(f"{name} must be {kind} {'>' if above else '>='} {low:g}, got {value!r}")
 
 
 def _trainer_setup(trainer, num_training_steps, schedule, num_warmup_steps, schedule_options):
@@ -236,23 +229,20 @@ def choose_lr(
     num_warmup_steps = 0 if num_warmup_steps is None else num_warmup_steps
     if isinstance(num_warmup_steps, float) and num_warmup_steps >= 1 and num_warmup_steps.is_integer():
         num_warmup_steps = int(num_warmup_steps)  # transformers 5 keeps warmup_steps=4 as 4.0
-    _check("num_training_steps", num_training_steps, 2, integer=True)
+    check_int("num_training_steps", num_training_steps, minimum=2)
     if probe_steps is None:
         probe_steps = min(max(6, math.ceil(0.05 * num_training_steps)), num_training_steps)
-    _check("probe_steps", probe_steps, 1, integer=True)
+    check_int("probe_steps", probe_steps, minimum=1, maximum=num_training_steps)
     if heldout_batches is not None:
-        _check("heldout_batches", heldout_batches, 1, integer=True)
-    _check("center_lr", center_lr, 0, above=True)
-    _check("factor", factor, 1, above=True)
-    _check("max_probes", max_probes, 3, integer=True)
-    _check("accumulation_steps", accumulation_steps, 1, integer=True)
+        check_int("heldout_batches", heldout_batches, minimum=1)
+    check_real("center_lr", center_lr, 0, low_open=True)
+    check_real("factor", factor, 1, low_open=True)
+    check_int("max_probes", max_probes, minimum=3)
+    check_int("accumulation_steps", accumulation_steps, minimum=1)
     if horizon_exponent is None:
         beta = default_horizon_exponent(optimizer)
     else:
-        _check("horizon_exponent", horizon_exponent, 0, above=True)
-        if horizon_exponent > 1:
-            raise ValueError(f"horizon_exponent must be a number in (0, 1], got {horizon_exponent!r}")
-        beta = float(horizon_exponent)
+        beta = check_real("horizon_exponent", horizon_exponent, 0, 1, low_open=True)
     multipliers = compressed_schedule(schedule, num_training_steps, probe_steps, num_warmup_steps, schedule_options)
 
     snapshot = _Snapshot(model, optimizer, dataloader, accelerator)

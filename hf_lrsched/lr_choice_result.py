@@ -106,7 +106,7 @@ class LRChoice:
           >>> [line.get_label() for line in figure.axes[0].get_lines()][1:]
           ['probe optimum 0.0004', 'chosen LR 0.0001 (x (6/96)^(1/2))']
         """
-        from .plotting import check_output_path, new_figure, save_figure
+        from .figures import check_output_path, new_figure, save_figure
 
         if path is not None:
             check_output_path(path, option="path")

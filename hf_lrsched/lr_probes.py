@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .lr_finder import _batches, _Snapshot
+from .lr_finder import _batches
+from .lr_finder_state import _Snapshot, batch_device
+from .validation import check_int
 
 __all__ = ["compressed_schedule"]
 
@@ -53,14 +55,10 @@ def compressed_schedule(
       >>> [round(m, 3) for m in compressed_schedule("constant_with_warmup", 10, 2, 4)]
       [0.5, 1.0]
     """
-    from .plotting import schedule_curve
+    from .curves import schedule_curve
 
-    if isinstance(num_training_steps, bool) or not isinstance(num_training_steps, int) or num_training_steps < 2:
-        raise ValueError(f"num_training_steps must be an int >= 2, got {num_training_steps!r}")
-    if isinstance(probe_steps, bool) or not isinstance(probe_steps, int) or not 1 <= probe_steps <= num_training_steps:
-        raise ValueError(
-            f"probe_steps must be an int in [1, num_training_steps={num_training_steps}], got {probe_steps!r}"
-        )
+    check_int("num_training_steps", num_training_steps, minimum=2)
+    check_int("probe_steps", probe_steps, minimum=1, maximum=num_training_steps)
     steps = min(num_training_steps, _CURVE_MAX_STEPS)
     warmup = num_warmup_steps
     if steps < num_training_steps and isinstance(warmup, int) and warmup >= 1:
@@ -254,10 +252,7 @@ def probe_and_search(
     from accelerate.utils import send_to_device
     from tqdm.auto import tqdm
 
-    if accelerator is not None:
-        device = accelerator.device
-    else:
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    device = batch_device(model, accelerator)
     heldout, updates = _draw_batches(dataloader, heldout_batches, len(multipliers), accumulation_steps)
     heldout = [send_to_device(b, device) for b in heldout]
     updates = [[send_to_device(b, device) for b in group] for group in updates]
