@@ -51,9 +51,9 @@ from typing import Any
 import torch
 
 from .lr_choice_result import LRChoice
-from .lr_finder import _default_loss, _is_trainer, _trainer_loss
 from .lr_finder_state import _Snapshot
 from .lr_probes import compressed_schedule, probe_and_search
+from .training_parts import training_parts
 from .validation import check_int, check_real
 
 __all__ = [
@@ -97,10 +97,9 @@ def default_horizon_exponent(optimizer) -> float:
     return ADAPTIVE_HORIZON_EXPONENT if adaptive else SGD_HORIZON_EXPONENT
 
 
-def _trainer_setup(trainer, num_training_steps, schedule, num_warmup_steps, schedule_options):
-    """The run's length and schedule as the Trainer's arguments define them."""
+def _trainer_setup(trainer, loader, num_training_steps, schedule, num_warmup_steps, schedule_options):
+    """The run's length and schedule as the Trainer's arguments define them (what the caller left out)."""
     args = trainer.args
-    loader = trainer.get_train_dataloader()
     if num_training_steps is None:
         if args.max_steps and args.max_steps > 0:
             num_training_steps = int(args.max_steps)
@@ -114,7 +113,7 @@ def _trainer_setup(trainer, num_training_steps, schedule, num_warmup_steps, sche
         if num_warmup_steps is None:
             ratio = getattr(args, "warmup_ratio", 0) or 0
             num_warmup_steps = args.warmup_steps if args.warmup_steps else ratio
-    return loader, num_training_steps, schedule, num_warmup_steps, schedule_options
+    return num_training_steps, schedule, num_warmup_steps, schedule_options
 
 
 def choose_lr(
@@ -195,93 +194,74 @@ def choose_lr(
       (True, 0.123)
     """
     started = time.perf_counter()
-    created_optimizer = False
-    trainer = model_or_trainer if _is_trainer(model_or_trainer) else None
-    if trainer is not None:
-        if optimizer is not None or dataloader is not None or accelerator is not None:
-            raise ValueError(
-                "with a Trainer, choose_lr uses the Trainer's optimizer, train data loader and accelerator: "
-                "do not pass optimizer, dataloader or accelerator"
+    parts = training_parts(
+        "choose_lr", model_or_trainer, optimizer, dataloader, accelerator,
+        loss_fn=loss_fn, accumulation_steps=accumulation_steps, max_grad_norm=max_grad_norm,
+    )  # fmt: skip
+    try:  # an optimizer created for a Trainer is dropped again, whatever happens
+        if parts.trainer is not None:
+            num_training_steps, schedule, num_warmup_steps, schedule_options = _trainer_setup(
+                parts.trainer, parts.dataloader, num_training_steps, schedule, num_warmup_steps, schedule_options
             )
-        model = trainer.model
-        dataloader, num_training_steps, schedule, num_warmup_steps, schedule_options = _trainer_setup(
-            trainer, num_training_steps, schedule, num_warmup_steps, schedule_options
-        )
-        if trainer.optimizer is None:
-            trainer.create_optimizer()
-            created_optimizer = True
-        optimizer, accelerator = trainer.optimizer, trainer.accelerator
-        loss_fn = loss_fn or _trainer_loss(trainer)
-        accumulation_steps = accumulation_steps or trainer.args.gradient_accumulation_steps
-        max_grad_norm = trainer.args.max_grad_norm if max_grad_norm is None else max_grad_norm
-    else:
-        model = model_or_trainer
-        if not isinstance(model, torch.nn.Module):
-            raise ValueError(f"choose_lr needs a torch.nn.Module or a transformers.Trainer, got {type(model).__name__}")
-        if optimizer is None or not hasattr(optimizer, "param_groups"):
-            raise ValueError(f"optimizer must be a torch optimizer, got {optimizer!r}")
-        if dataloader is None:
-            raise ValueError("dataloader is required (an iterable of batches)")
-        if num_training_steps is None:
+        elif num_training_steps is None:
             raise ValueError("num_training_steps is required: the real run's number of optimizer updates")
-        accumulation_steps = accumulation_steps or int(getattr(accelerator, "gradient_accumulation_steps", 1) or 1)
-    schedule = schedule or "linear"
-    num_warmup_steps = 0 if num_warmup_steps is None else num_warmup_steps
-    if isinstance(num_warmup_steps, float) and num_warmup_steps >= 1 and num_warmup_steps.is_integer():
-        num_warmup_steps = int(num_warmup_steps)  # transformers 5 keeps warmup_steps=4 as 4.0
-    check_int("num_training_steps", num_training_steps, minimum=2)
-    if probe_steps is None:
-        probe_steps = min(max(6, math.ceil(0.05 * num_training_steps)), num_training_steps)
-    check_int("probe_steps", probe_steps, minimum=1, maximum=num_training_steps)
-    if heldout_batches is not None:
-        check_int("heldout_batches", heldout_batches, minimum=1)
-    check_real("center_lr", center_lr, 0, low_open=True)
-    check_real("factor", factor, 1, low_open=True)
-    check_int("max_probes", max_probes, minimum=3)
-    check_int("accumulation_steps", accumulation_steps, minimum=1)
-    if horizon_exponent is None:
-        beta = default_horizon_exponent(optimizer)
-    else:
-        beta = check_real("horizon_exponent", horizon_exponent, 0, 1, low_open=True)
-    multipliers = compressed_schedule(schedule, num_training_steps, probe_steps, num_warmup_steps, schedule_options)
+        schedule = schedule or "linear"
+        num_warmup_steps = 0 if num_warmup_steps is None else num_warmup_steps
+        if isinstance(num_warmup_steps, float) and num_warmup_steps >= 1 and num_warmup_steps.is_integer():
+            num_warmup_steps = int(num_warmup_steps)  # transformers 5 keeps warmup_steps=4 as 4.0
+        check_int("num_training_steps", num_training_steps, minimum=2)
+        if probe_steps is None:
+            probe_steps = min(max(6, math.ceil(0.05 * num_training_steps)), num_training_steps)
+        check_int("probe_steps", probe_steps, minimum=1, maximum=num_training_steps)
+        if heldout_batches is not None:
+            check_int("heldout_batches", heldout_batches, minimum=1)
+        check_real("center_lr", center_lr, 0, low_open=True)
+        check_real("factor", factor, 1, low_open=True)
+        check_int("max_probes", max_probes, minimum=3)
+        check_int("accumulation_steps", parts.accumulation_steps, minimum=1)
+        if horizon_exponent is None:
+            beta = default_horizon_exponent(parts.optimizer)
+        else:
+            beta = check_real("horizon_exponent", horizon_exponent, 0, 1, low_open=True)
+        multipliers = compressed_schedule(schedule, num_training_steps, probe_steps, num_warmup_steps, schedule_options)
 
-    snapshot = _Snapshot(model, optimizer, dataloader, accelerator)
-    try:
-        search = probe_and_search(
-            model,
-            optimizer,
-            dataloader,
-            accelerator=accelerator,
-            loss_fn=loss_fn or _default_loss,
+        snapshot = _Snapshot(parts.model, parts.optimizer, parts.dataloader, parts.accelerator)
+        try:
+            search = probe_and_search(
+                parts.model,
+                parts.optimizer,
+                parts.dataloader,
+                accelerator=parts.accelerator,
+                loss_fn=parts.loss_fn,
+                multipliers=multipliers,
+                heldout_batches=heldout_batches,
+                accumulation_steps=parts.accumulation_steps,
+                max_grad_norm=parts.max_grad_norm,
+                center_lr=float(center_lr),
+                factor=float(factor),
+                max_probes=max_probes,
+                show_progress=show_progress,
+            )
+        finally:
+            snapshot.restore()
+        horizon = (probe_steps / num_training_steps) ** beta
+        return LRChoice(
+            lr=search.probe_lr * horizon,
+            probe_lr=search.probe_lr,
+            probe_lrs=[center_lr * factor**k for k in search.tried],
+            heldout_losses=list(search.tried.values()),
+            probe_steps=probe_steps,
+            num_training_steps=num_training_steps,
+            horizon_factor=horizon,
+            schedule=str(schedule),
             multipliers=multipliers,
-            heldout_batches=heldout_batches,
-            accumulation_steps=accumulation_steps,
-            max_grad_norm=max_grad_norm,
-            center_lr=float(center_lr),
-            factor=float(factor),
-            max_probes=max_probes,
-            show_progress=show_progress,
+            heldout_examples=search.heldout_examples,
+            bracketed=search.bracketed,
+            seconds=time.perf_counter() - started,
+            horizon_exponent=beta,
         )
     finally:
-        snapshot.restore()
-        if created_optimizer:
-            trainer.optimizer = None
-    horizon = (probe_steps / num_training_steps) ** beta
-    return LRChoice(
-        lr=search.probe_lr * horizon,
-        probe_lr=search.probe_lr,
-        probe_lrs=[center_lr * factor**k for k in search.tried],
-        heldout_losses=list(search.tried.values()),
-        probe_steps=probe_steps,
-        num_training_steps=num_training_steps,
-        horizon_factor=horizon,
-        schedule=str(schedule),
-        multipliers=multipliers,
-        heldout_examples=search.heldout_examples,
-        bracketed=search.bracketed,
-        seconds=time.perf_counter() - started,
-        horizon_exponent=beta,
-    )
+        parts.release()
 
 
 def record_choice(choice: LRChoice, output_dir: str | os.PathLike | None, *, write: bool = True) -> None:

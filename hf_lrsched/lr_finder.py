@@ -15,13 +15,14 @@ real run starts exactly as it would have without the test (:mod:`hf_lrsched.lr_f
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 
 from .lr_finder_result import SUGGESTION_METHODS, LRFinderResult
 from .lr_finder_state import _Snapshot, batch_device
+from .training_parts import training_parts
 from .validation import check_choice, check_int, check_real
 
 __all__ = ["LRFinderResult", "SUGGESTION_METHODS", "find_lr"]
@@ -53,20 +54,6 @@ def _lr_at(step: int, start_lr: float, end_lr: float, num_steps: int, mode: str)
     if mode == "exp":
         return start_lr * (end_lr / start_lr) ** fraction
     return start_lr + (end_lr - start_lr) * fraction
-
-
-def _default_loss(model, batch) -> torch.Tensor:
-    """``model(**batch).loss`` for dict batches with labels (HF models)."""
-    if not isinstance(batch, Mapping):
-        raise ValueError(
-            f"batches are {type(batch).__name__}, not dicts of model inputs: pass "
-            "loss_fn=lambda model, batch: ... that returns the loss"
-        )
-    outputs = model(**batch)
-    loss = outputs.get("loss") if isinstance(outputs, Mapping) else getattr(outputs, "loss", None)
-    if loss is None:
-        raise ValueError("the model returned no loss (do the batches hold labels?); pass loss_fn=... to compute it")
-    return loss
 
 
 def _batches(dataloader) -> Iterator:
@@ -200,21 +187,6 @@ def _run_range_test(
     )
 
 
-def _is_trainer(obj) -> bool:
-    from transformers import Trainer
-
-    return isinstance(obj, Trainer)
-
-
-def _trainer_loss(trainer) -> Callable:
-    def loss_fn(model, batch):
-        inputs = trainer._prepare_inputs(batch)
-        with trainer.compute_loss_context_manager():
-            return trainer.compute_loss(model, inputs)
-
-    return loss_fn
-
-
 def find_lr(
     model_or_trainer,
     optimizer=None,
@@ -289,56 +261,29 @@ def find_lr(
     """
     _check_arguments(start_lr, end_lr, num_steps, mode, smooth_f, diverge_threshold, accumulation_steps)
     check_choice("suggest", suggest, SUGGESTION_METHODS)
-    created_optimizer = False
-    trainer = model_or_trainer if _is_trainer(model_or_trainer) else None
-    if trainer is not None:
-        if optimizer is not None or dataloader is not None or accelerator is not None:
-            raise ValueError(
-                "with a Trainer, find_lr uses the Trainer's optimizer, train data loader and accelerator: "
-                "do not pass optimizer, dataloader or accelerator"
-            )
-        model = trainer.model
-        if trainer.optimizer is None:
-            trainer.create_optimizer()
-            created_optimizer = True
-        optimizer = trainer.optimizer
-        dataloader = trainer.get_train_dataloader()
-        accelerator = trainer.accelerator
-        loss_fn = loss_fn or _trainer_loss(trainer)
-        if accumulation_steps is None:
-            accumulation_steps = trainer.args.gradient_accumulation_steps
-        if max_grad_norm is None:
-            max_grad_norm = trainer.args.max_grad_norm
-    else:
-        model = model_or_trainer
-        if not isinstance(model, torch.nn.Module):
-            raise ValueError(f"find_lr needs a torch.nn.Module or a transformers.Trainer, got {type(model).__name__}")
-        if optimizer is None or not hasattr(optimizer, "param_groups"):
-            raise ValueError(f"optimizer must be a torch optimizer, got {optimizer!r}")
-        if dataloader is None:
-            raise ValueError("dataloader is required (an iterable of batches)")
-        if accumulation_steps is None:
-            accumulation_steps = int(getattr(accelerator, "gradient_accumulation_steps", 1) or 1)
-    snapshot = _Snapshot(model, optimizer, dataloader, accelerator)
+    parts = training_parts(
+        "find_lr", model_or_trainer, optimizer, dataloader, accelerator,
+        loss_fn=loss_fn, accumulation_steps=accumulation_steps, max_grad_norm=max_grad_norm,
+    )  # fmt: skip
+    snapshot = _Snapshot(parts.model, parts.optimizer, parts.dataloader, parts.accelerator)
     try:
         return _run_range_test(
-            model,
-            optimizer,
-            dataloader,
-            loss_fn=loss_fn or _default_loss,
-            accelerator=accelerator,
+            parts.model,
+            parts.optimizer,
+            parts.dataloader,
+            loss_fn=parts.loss_fn,
+            accelerator=parts.accelerator,
             start_lr=float(start_lr),
             end_lr=float(end_lr),
             num_steps=int(num_steps),
             mode=mode,
             smooth_f=float(smooth_f),
             diverge_threshold=diverge_threshold,
-            accumulation_steps=int(accumulation_steps),
-            max_grad_norm=max_grad_norm,
+            accumulation_steps=int(parts.accumulation_steps),
+            max_grad_norm=parts.max_grad_norm,
             show_progress=show_progress,
             default_method=suggest,
         )
     finally:
         snapshot.restore()
-        if created_optimizer:
-            trainer.optimizer = None
+        parts.release()
