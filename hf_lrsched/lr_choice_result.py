@@ -30,7 +30,7 @@ class LRChoice:
       heldout_examples: examples in the held-out slice (this process).
       bracketed: the best probe had a worse neighbour on both sides.
       seconds: wall time of the whole choice.
-      horizon_exponent: ``beta`` of the horizon rule (1/3 for the Adam family, 1/2 for SGD).
+      horizon_exponent: the exponent of the horizon rule (default 1/2).
     """
 
     lr: float

@@ -195,9 +195,9 @@ def test_probes_are_paired_and_the_choice_is_the_horizon_scaled_optimum():
     for k in range(1, probes):  # every probe trains on the same 5 batches
         assert all(torch.equal(a, b) for a, b in zip(seen[:5], seen[5 * k : 5 * k + 5], strict=True))
     assert choice.heldout_examples == 64
-    # AdamW: the horizon rule's exponent is 1/3 (cube root of 1/30 = 0.32182979...).
-    assert choice.horizon_exponent == 1 / 3
-    assert choice.lr == pytest.approx(choice.probe_lr * 0.3218297949, rel=1e-9)
+    # The horizon rule: sqrt(5/150) = sqrt(1/30) = 0.18257418583505536.
+    assert choice.horizon_exponent == 0.5
+    assert choice.lr == pytest.approx(choice.probe_lr * 0.18257418583505536, rel=1e-12)
     assert choice.bracketed
     best = min(choice.heldout_losses)
     # The best probe LR's neighbours on the grid were probed and are worse.
@@ -210,23 +210,24 @@ def test_probes_are_paired_and_the_choice_is_the_horizon_scaled_optimum():
 @pytest.mark.parametrize(
     ("make_optimizer", "exponent", "factor"),
     [
-        # (8/128)**(1/2) = 1/4 for SGD; (8/128)**(1/3) = 0.39685... for the Adam family.
+        # (8/128)**(1/2) = 1/4 whatever the optimizer; (8/128)**(1/3) = 0.39685026299205; (8/128)**1 = 1/16.
         (lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9), None, 0.25),
-        (lambda params: torch.optim.Adam(params, lr=1e-3), None, 0.39685026),
-        (lambda params: torch.optim.AdamW(params, lr=1e-3), 0.5, 0.25),
+        (lambda params: torch.optim.AdamW(params, lr=1e-3), None, 0.25),
+        (lambda params: torch.optim.AdamW(params, lr=1e-3), 1 / 3, 0.39685026299205),
         (lambda params: torch.optim.SGD(params, lr=0.1), 1.0, 0.0625),
     ],
 )
-def test_horizon_rule_exponent_is_one_third_for_adam_one_half_for_sgd_or_as_given(make_optimizer, exponent, factor):
+def test_horizon_rule_is_sqrt_unless_an_exponent_is_given(make_optimizer, exponent, factor):
     model, _, loader = _setup()
     opt = make_optimizer(model.parameters())
+    given = {} if exponent is None else {"horizon_exponent": exponent}
     choice = choose_lr(
         model, opt, loader, num_training_steps=128, probe_steps=8, heldout_batches=2, loss_fn=ce, center_lr=0.05,
-        horizon_exponent=exponent, show_progress=False,
+        show_progress=False, **given,
     )  # fmt: skip
-    assert choice.horizon_factor == pytest.approx(factor, rel=1e-7)
-    assert choice.lr == pytest.approx(choice.probe_lr * factor, rel=1e-7)
-    assert choice.to_dict()["horizon_exponent"] == choice.horizon_exponent
+    assert choice.horizon_factor == pytest.approx(factor, rel=1e-12)
+    assert choice.lr == pytest.approx(choice.probe_lr * factor, rel=1e-12)
+    assert choice.to_dict()["horizon_exponent"] == (0.5 if exponent is None else exponent)
 
 
 def test_probe_and_heldout_batches_are_spread_over_the_epoch_not_the_first_ones():

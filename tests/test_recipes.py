@@ -174,9 +174,9 @@ def test_find_lr_sets_one_cycle_peak_to_the_suggestion(tmp_path, env):
     assert suggestion != LR and metrics["learning_rate"] == suggestion
     choice = read(out, "lr_choice.json")  # hf_lrsched.choose_lr: probes of this run's schedule
     assert choice["suggestion"] == suggestion and choice["probe_steps"] == 2 and choice["num_training_steps"] == 8
-    # The recipe's AdamW: horizon exponent 1/3, so the factor is the cube root of 2/8 = 0.629960524947...
-    assert choice["horizon_exponent"] == pytest.approx(1 / 3, rel=1e-15)
-    assert suggestion == pytest.approx(choice["probe_lr"] * 0.6299605249474366, rel=1e-12)
+    # The horizon rule: sqrt(2/8) = 1/2.
+    assert choice["horizon_exponent"] == 0.5
+    assert suggestion == pytest.approx(choice["probe_lr"] * 0.5, rel=1e-12)
     assert choice["schedule"] == "one_cycle"
     assert (out / "lr_choice.png").stat().st_size > 0
     expected = torch_one_cycle(8, suggestion)
