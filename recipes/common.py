@@ -228,9 +228,9 @@ def check_schedule(name: str, options: dict | None, warmup, total_steps: int | N
 
     The recipes call it as soon as the number of optimizer updates is known: from the flags when they
     fix it, else (Accelerate recipe) once the data is loaded, before the model. With
-    ``total_steps=None`` only what does not depend on the length is checked: the name and the option
-    names. (The Trainer recipe's ``TrainingArguments`` checks the option values that do not depend on
-    the length when it parses the flags, and ``Trainer`` checks the rest when it builds the schedule.)
+    ``total_steps=None`` only what does not depend on the length is checked: the name, the option
+    names and their values (:func:`hf_lrsched.check_schedule_options`, nothing built); ``Trainer``
+    checks the rest when it builds the schedule.
 
     Args:
       name: ``--lr_scheduler_type``.
