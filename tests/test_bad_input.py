@@ -731,3 +731,123 @@ def test_step_with_the_deprecated_epoch_argument_jumps_there():
         warnings.simplefilter("ignore")  # torch deprecates the epoch argument; it still jumps
         sched.step(5)
     assert sched.last_epoch == 5 and sched.get_last_lr() == [0.5**5]
+
+
+# ----------------------------------------------------------------------------------------------
+# The shared checks' wording and bounds (validation.py), and the length-free option checks
+# (schedule_checks.py) that run before the run length is known. Expected texts are written out.
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        (("x", 1.0, None, 1.0), {"high_open": True}, "x must be < 1.0, got 1.0"),
+        (("x", 1.5, None, 1.0), {}, "x must be <= 1.0, got 1.5"),
+        (("x", 0.0, 0.0, 1.0), {"low_open": True}, r"x must be in \(0.0, 1.0\], got 0.0"),
+        (("x", 1.0, 0.0, 1.0), {"high_open": True}, r"x must be in \[0.0, 1.0\), got 1.0"),
+        (("x", math.inf, 0.0, 1.0), {}, r"x must be in \[0.0, 1.0\], got inf"),
+        (("x", math.inf, 0.0), {}, "x must be a finite number >= 0.0, got inf"),
+        (("x", math.inf, None, 1.0), {}, "x must be a finite number <= 1.0, got inf"),
+        (("x", math.nan), {}, "x must be a finite number, got nan"),
+    ],
+)
+def test_check_real_words_each_kind_of_range(args, kwargs, message):
+    from hf_lrsched.validation import check_real
+
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        check_real(*args, **kwargs)
+
+
+def test_check_per_group_keeps_the_upper_bound_and_names_the_group():
+    from hf_lrsched.validation import check_per_group
+
+    with pytest.raises(ValueError, match=r"^x must be in \[0.0, 1.0\], got 2.0$"):
+        check_per_group("x", 2.0, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"^x\[1\] must be in \[0.0, 1.0\], got 2.0$"):
+        check_per_group("x", [0.5, 2.0], 0.0, 1.0)
+
+
+def test_lengths_are_capped_and_floored_as_asked():
+    from hf_lrsched.validation import check_int, check_length, resolve_length
+
+    assert check_int("x", 0) == 0  # the default floor is 0
+    with pytest.raises(ValueError, match="^x must be >= 0, got -1$"):
+        check_int("x", -1)
+    with pytest.raises(ValueError, match="^x must be <= 9007199254740992, got 9007199254740993$"):
+        check_length("x", 2**53 + 1)
+    with pytest.raises(ValueError, match="^x must be >= 2, got 1$"):
+        check_length("x", 1, minimum=2)
+    with pytest.raises(ValueError, match="^x must be >= 1, got 0$"):
+        resolve_length("x", 0, 10, minimum=1)
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("warmup_step", {"step_size": 0}, "step_size must be >= 1, got 0"),
+        ("warmup_exponential", {"staircase_steps": 0}, "staircase_steps must be >= 1, got 0"),
+        ("sgdr", {"cycle_steps": 0}, "cycle_steps must be >= 1, got 0"),
+        (
+            "warmup_multistep",
+            {"milestones": [3, 3]},
+            r"milestones must be strictly increasing, got \[3, 3\] "
+            r"\(milestones\[1\]=3 resolves to step 3, not after 3\)",
+        ),
+        (
+            "warmup_multistep",
+            {"milestones": [3, 5, 4]},
+            r"milestones must be strictly increasing, got \[3, 5, 4\] \(milestones\[2\]=4 resolves to step 4, "
+            r"not after 5\)",
+        ),
+        (
+            "warmup_multistep",
+            {"milestones": [0.2, 0.5, 0.4]},
+            r"milestones must be strictly increasing, got \[0.2, 0.5, 0.4\] \(milestones\[2\]=0.4 is not after "
+            r"milestones\[1\]=0.5\)",
+        ),
+    ],
+)
+def test_length_free_option_checks_reject_before_the_length_is_known(name, options, message):
+    with pytest.raises(ValueError, match=message):
+        hf_lrsched.check_schedule_options(name, options)
+
+
+def test_mixed_milestones_are_ordered_after_resolving_and_named_by_index():
+    from hf_lrsched.schedules import multistep_schedule
+
+    with pytest.raises(ValueError, match=r"\(milestones\[1\]=0.2 resolves to step 2, not after 3\)"):
+        multistep_schedule(0, 10, milestones=[3, 0.2])
+    with pytest.raises(ValueError, match=r"milestones\[1\] must be <= 9007199254740992"):
+        multistep_schedule(0, 10, milestones=[3, 2**53 + 1])
+
+
+def test_pct_start_from_warmup_two_phase_by_default_and_says_where_it_came_from():
+    from hf_lrsched.one_cycle import resolve_pct_start
+
+    assert resolve_pct_start(None, 6, 10) == 0.6  # two phases: 0.6 is allowed
+    assert resolve_pct_start(None, 0, 10) == 0.3  # no warmup: torch's default
+    with pytest.raises(ValueError, match=r"^num_warmup_steps=6 gives pct_start = 6/10 = 0.6: pct_start=0.6 is too"):
+        resolve_pct_start(None, 6, 10, three_phase=True)
+    with pytest.raises(ValueError, match=r"^pct_start=0.9 is too large for three_phase=True"):
+        resolve_pct_start(0.9, 0, 10, three_phase=True)
+    with pytest.raises(ValueError, match="^num_training_steps must be >= 2, got 1$"):
+        resolve_pct_start(0.3, 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("max_lr", "message"),
+    [(0.0, r"max_lr must be > 0.0, got 0.0"), ([1e-3, -1.0], r"max_lr\[1\] must be > 0.0, got -1.0")],
+)
+def test_one_cycle_max_lr_must_be_positive_per_group(max_lr, message):
+    params = [torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))]
+    opt = torch.optim.SGD([{"params": [params[0]]}, {"params": [params[1]]}], lr=1.0, momentum=0.9)
+    with pytest.raises(ValueError, match=message):
+        hf_lrsched.get_one_cycle_schedule(opt, 0, 10, max_lr=max_lr)
+
+
+def test_adapt_scheduler_names_steps_per_update():
+    from hf_lrsched.accelerate import adapt_scheduler
+
+    with pytest.raises(ValueError, match="^steps_per_update must be >= 1, got 0$"):
+        adapt_scheduler(object(), 0)
