@@ -846,6 +846,15 @@ def test_one_cycle_max_lr_must_be_positive_per_group(max_lr, message):
         hf_lrsched.get_one_cycle_schedule(opt, 0, 10, max_lr=max_lr)
 
 
+@pytest.mark.parametrize(
+    ("max_lr", "message"),
+    [(0.0, r"^max_lr must be > 0.0, got 0.0$"), ([1e-3, -1.0], r"^max_lr\[1\] must be > 0.0, got -1.0$")],
+)
+def test_one_cycle_max_lr_is_checked_before_the_length_or_the_optimizer_is_known(max_lr, message):
+    with pytest.raises(ValueError, match=message):
+        hf_lrsched.check_schedule_options("one_cycle", {"max_lr": max_lr})
+
+
 def test_adapt_scheduler_names_steps_per_update():
     from hf_lrsched.accelerate import adapt_scheduler
 
