@@ -166,6 +166,8 @@ def choose_lr(
       (True, 0.123)
     """
     started = time.perf_counter()
+    if accumulation_steps is not None:  # checked as given: 0 must not fall back to a default
+        check_int("accumulation_steps", accumulation_steps, minimum=1)
     parts = training_parts(
         "choose_lr", model_or_trainer, optimizer, dataloader, accelerator,
         loss_fn=loss_fn, accumulation_steps=accumulation_steps, max_grad_norm=max_grad_norm,

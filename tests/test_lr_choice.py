@@ -268,6 +268,7 @@ def test_default_heldout_slice_is_128_examples_whatever_the_batch_size(batch_siz
         ({"center_lr": -1.0}, "center_lr must be > 0, got -1.0"),
         ({"factor": 1.0}, "factor must be > 1, got 1.0"),
         ({"max_probes": 2}, "max_probes must be >= 3, got 2"),
+        ({"accumulation_steps": 0}, "accumulation_steps must be >= 1, got 0"),
         ({"horizon_exponent": 0}, r"horizon_exponent must be in \(0, 1\], got 0"),
         ({"horizon_exponent": 1.5}, r"horizon_exponent must be in \(0, 1\], got 1.5"),
         ({"horizon_exponent": float("nan")}, r"horizon_exponent must be in \(0, 1\], got nan"),
