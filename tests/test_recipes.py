@@ -634,32 +634,19 @@ def tiny_data(tmp_path_factory):
     return _write_sentiment_csv(folder / "train.csv", 48), _write_sentiment_csv(folder / "dev.csv", 16)
 
 
-def tiny_args(tiny_data) -> list[str]:
+def _tiny_flags(tiny_data, *, steps: str, warmup: str) -> list[str]:
+    """The tiny run both recipes share; ``steps`` / ``warmup`` name each recipe's flag for them."""
     train, dev = tiny_data
     return [
-        "--train_file",
-        str(train),
-        "--validation_file",
-        str(dev),
-        "--max_length",
-        "16",
-        "--per_device_train_batch_size",
-        "8",
-        "--max_train_steps",
-        "4",
-        "--learning_rate",
-        "1e-4",
-        "--lr_scheduler_type",
-        "warmup_exponential",
-        "--lr_scheduler_kwargs",
-        '{"gamma": 0.9}',
-        "--num_warmup_steps",
-        "1",
-        "--logging_steps",
-        "2",
-        "--seed",
-        "7",
+        *("--train_file", str(train), "--validation_file", str(dev), "--max_length", "16"),
+        *("--per_device_train_batch_size", "8", steps, "4", "--learning_rate", "1e-4"),
+        *("--lr_scheduler_type", "warmup_exponential", "--lr_scheduler_kwargs", '{"gamma": 0.9}', warmup, "1"),
     ]
+
+
+def tiny_args(tiny_data) -> list[str]:
+    flags = _tiny_flags(tiny_data, steps="--max_train_steps", warmup="--num_warmup_steps")
+    return [*flags, "--logging_steps", "2", "--seed", "7"]
 
 
 @pytest.fixture(scope="module")
@@ -852,31 +839,8 @@ def test_recipe_doctests(module, examples):
 
 
 def tiny_trainer_args(tiny_data) -> list[str]:
-    train, dev = tiny_data
-    return [
-        "--train_file",
-        str(train),
-        "--validation_file",
-        str(dev),
-        "--max_length",
-        "16",
-        "--per_device_train_batch_size",
-        "8",
-        "--max_steps",
-        "4",
-        "--learning_rate",
-        "1e-4",
-        "--lr_scheduler_type",
-        "warmup_exponential",
-        "--lr_scheduler_kwargs",
-        '{"gamma": 0.9}',
-        "--warmup_steps",
-        "1",
-        "--seed",
-        "7",
-        "--report_to",
-        "none",
-    ]
+    flags = _tiny_flags(tiny_data, steps="--max_steps", warmup="--warmup_steps")
+    return [*flags, "--seed", "7", "--report_to", "none"]
 
 
 @pytest.fixture(scope="module")
