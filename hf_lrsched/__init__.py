@@ -5,8 +5,8 @@
 names.
 """
 
-from . import training_args_hook  # noqa: F401  (installs the TrainingArguments check)
-from .checked_build import check_schedule, get_scheduler
+from ._hf import training_args  # noqa: F401  (installs the TrainingArguments check)
+from ._hf.checked_build import check_schedule, get_scheduler
 from .factories import (
     ScheduleLR,
     get_exponential_schedule_with_warmup,

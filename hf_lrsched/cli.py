@@ -3,9 +3,9 @@
 * ``hf-lrsched run [--lr_scheduler_kwargs JSON] SCRIPT [ARGS...]`` runs an unmodified HF training
   script with this package's schedule names registered, so ``--lr_scheduler_type one_cycle`` passes
   its ``HfArgumentParser`` or, in a ``run_*_no_trainer.py`` script, its ``argparse`` choices (see
-  :mod:`hf_lrsched.script_patch`); :mod:`hf_lrsched.cli_run`.
-* ``hf-lrsched list`` lists every schedule name, its factory, options and shape; :mod:`hf_lrsched.cli_list`.
-* ``hf-lrsched plot NAME [NAME ...]`` draws the LR (and momentum) curves of schedules; :mod:`hf_lrsched.cli_plot`.
+  :mod:`hf_lrsched._hf.script_patch`); :mod:`hf_lrsched._cli.run`.
+* ``hf-lrsched list`` lists every schedule name, its factory, options and shape; :mod:`hf_lrsched._cli.listing`.
+* ``hf-lrsched plot NAME [NAME ...]`` draws the LR (and momentum) curves of schedules; :mod:`hf_lrsched._cli.plot`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import sys
 
 import hf_lrsched  # registers the schedule names
 
-from .cli_list import _add_list_parser, schedule_table
-from .cli_plot import _add_plot_parser
-from .cli_run import _add_run_parser
+from ._cli.listing import _add_list_parser, schedule_table
+from ._cli.plot import _add_plot_parser
+from ._cli.run import _add_run_parser
 
 __all__ = ["build_parser", "main", "schedule_table"]
 

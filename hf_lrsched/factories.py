@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from torch.optim import Optimizer
 
 from . import schedules
+from ._checks.validation import check_bool, check_per_group, with_option_checks
 from ._docs import args_section, summary
 from .momentum import momentum_key, momentum_value
 from .one_cycle import _check_momentum_options, _check_one_cycle_options, resolve_pct_start
 from .schedule_lr import ScheduleLR
 from .schedules import Schedule
-from .validation import check_bool, check_per_group, with_option_checks
 
 __all__ = [
     "ScheduleLR",

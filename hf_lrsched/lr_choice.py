@@ -48,11 +48,11 @@ from typing import Any
 
 import torch
 
-from .lr_choice_result import LRChoice
-from .lr_finder_state import _Snapshot
-from .lr_probes import compressed_schedule, probe_and_search
-from .training_parts import training_parts
-from .validation import check_int, check_real
+from ._checks.validation import check_int, check_real
+from ._tools.choice_result import LRChoice
+from ._tools.finder_state import _Snapshot
+from ._tools.probes import compressed_schedule, probe_and_search
+from ._tools.training_parts import training_parts
 
 __all__ = [
     "LRChoice",

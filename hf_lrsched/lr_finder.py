@@ -6,9 +6,9 @@ exponential moving average) and stops early once the smoothed loss exceeds ``div
 times the best one seen. Everything it touches is put back afterwards: model weights, buffers and
 gradients, train/eval modes, the optimizer's state and param groups (LRs, betas, ...), the random
 number generators (Python, NumPy, torch CPU and CUDA) and the data loader's epoch counters, so the
-real run starts exactly as it would have without the test (:mod:`hf_lrsched.lr_finder_state`).
+real run starts exactly as it would have without the test (:mod:`hf_lrsched._tools.finder_state`).
 
-:class:`LRFinderResult` (:mod:`hf_lrsched.lr_finder_result`) holds the curve and suggests an LR three ways (see
+:class:`LRFinderResult` (:mod:`hf_lrsched._tools.finder_result`) holds the curve and suggests an LR three ways (see
 :meth:`LRFinderResult.suggest`); ``result.plot("lr_find.png")`` draws it with the suggestions marked.
 """
 
@@ -20,10 +20,10 @@ from typing import Any
 
 import torch
 
-from .lr_finder_result import SUGGESTION_METHODS, LRFinderResult
-from .lr_finder_state import _Snapshot, batch_device
-from .training_parts import training_parts
-from .validation import check_choice, check_int, check_real
+from ._checks.validation import check_choice, check_int, check_real
+from ._tools.finder_result import SUGGESTION_METHODS, LRFinderResult
+from ._tools.finder_state import _Snapshot, batch_device
+from ._tools.training_parts import training_parts
 
 __all__ = ["LRFinderResult", "SUGGESTION_METHODS", "find_lr"]
 

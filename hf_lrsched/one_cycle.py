@@ -10,7 +10,7 @@ import functools
 import math
 from collections.abc import Callable
 
-from .validation import (
+from ._checks.validation import (
     _is_real,
     check_bool,
     check_choice,

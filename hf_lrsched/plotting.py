@@ -1,7 +1,7 @@
 """Plots of LR (and momentum) curves: the Python side of ``hf-lrsched plot``.
 
-The curves come from :mod:`hf_lrsched.curves` (read off a real optimizer, never re-computed), the
-figures from :mod:`hf_lrsched.figures` (Agg canvas, no display needed); both are re-exported here,
+The curves come from :mod:`hf_lrsched._tools.curves` (read off a real optimizer, never re-computed), the
+figures from :mod:`hf_lrsched._tools.figures` (Agg canvas, no display needed); both are re-exported here,
 so ``hf_lrsched.plotting`` is the one import for plotting. matplotlib is needed only for
 :func:`plot_curves` / :func:`plot_schedules` (``pip install hf-lrsched[plot]``).
 """
@@ -14,9 +14,9 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from .curves import ScheduleCurve, schedule_curve, schedule_curves
-from .figures import _figure_class, check_output_path, new_figure, save_figure  # noqa: F401  (lr_choice reads _figure_class here)
-from .validation import check_choice
+from ._checks.validation import check_choice
+from ._tools.curves import ScheduleCurve, schedule_curve, schedule_curves
+from ._tools.figures import _figure_class, check_output_path, new_figure, save_figure  # noqa: F401  (lr_choice reads _figure_class here)
 
 __all__ = [
     "ScheduleCurve",

@@ -1,11 +1,11 @@
 """Schedule names -> factories, usable wherever transformers takes ``lr_scheduler_type``.
 
 ``register_schedule`` records a factory under a name and makes the name a valid
-``TrainingArguments.lr_scheduler_type`` (through :mod:`hf_lrsched._transformers_compat`); the
+``TrainingArguments.lr_scheduler_type`` (through :mod:`hf_lrsched._hf.compat`); the
 lookups here (``available_schedules``, ``schedule_options``, ...) answer what a name builds with and
-which options it takes. Building by name, with every check, is :mod:`hf_lrsched.checked_build`
+which options it takes. Building by name, with every check, is :mod:`hf_lrsched._hf.checked_build`
 (``get_scheduler``, ``check_schedule``, importable from here too); the check run when
-``TrainingArguments`` is parsed is :mod:`hf_lrsched.training_args_hook`.
+``TrainingArguments`` is parsed is :mod:`hf_lrsched._hf.training_args`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import _transformers_compat as compat
+from ._checks.option_probe import check_options_early
+from ._hf import compat
 from .catalog import BUILTIN_FACTORIES
-from .option_probe import check_options_early
 
 __all__ = [
     "available_schedules",
@@ -141,7 +141,7 @@ def check_schedule_options(name: str, options: Mapping[str, Any] | None) -> None
 
     Raises a ``ValueError`` naming the option for a non-mapping, an option the schedule does not
     take, or a value that is wrong whatever the run length (for factories that record their option
-    checks, as this package's do: :func:`hf_lrsched.option_probe.check_options_early`). Nothing is
+    checks, as this package's do: :func:`hf_lrsched._checks.option_probe.check_options_early`). Nothing is
     built. What depends on the length (a milestone past the end) is left to :func:`get_scheduler` /
     :func:`check_schedule`, which run this first.
 
@@ -308,9 +308,9 @@ _register_builtins()
 
 
 def __getattr__(name: str):
-    # get_scheduler and check_schedule moved to hf_lrsched.checked_build (which imports this module); kept importable.
+    # get_scheduler and check_schedule moved to hf_lrsched._hf.checked_build (which imports this module); kept importable.
     if name in ("get_scheduler", "check_schedule"):
-        from . import checked_build
+        from ._hf import checked_build
 
         return getattr(checked_build, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

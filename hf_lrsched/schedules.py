@@ -9,7 +9,7 @@ attributes, so a ``LambdaLR`` built on it saves a ``torch.load(weights_only=True
 The value is a multiplier of each parameter group's base LR (as in ``LambdaLR``). The factories in
 :mod:`hf_lrsched.factories`, the plotting tool and the recipes all evaluate these same functions.
 
-The checks live in :mod:`hf_lrsched.validation` (shared) and :mod:`hf_lrsched.schedule_checks` (each
+The checks live in :mod:`hf_lrsched._checks.validation` (shared) and :mod:`hf_lrsched._checks.options` (each
 builder's), the warmup in :mod:`hf_lrsched.warmup` and one-cycle in :mod:`hf_lrsched.one_cycle`; every
 public name of those is importable from here too.
 
@@ -61,16 +61,7 @@ __all__ = [
 
 # The checks, warmup and one-cycle live in their own modules; their public names stay importable from here
 # (and the private ones too, so a pickled schedule from an older version still resolves).
-from .one_cycle import (  # noqa: E402, F401
-    ANNEAL_STRATEGIES,
-    _one_cycle_end_steps,
-    _one_cycle_phases,
-    _one_cycle_value,
-    one_cycle_momentum_schedule,
-    one_cycle_schedule,
-    resolve_pct_start,
-)
-from .schedule_checks import (  # noqa: E402
+from ._checks.options import (  # noqa: E402
     _check_cycle_length,
     _check_drops_inside_training,
     _check_exponential_options,
@@ -79,7 +70,7 @@ from .schedule_checks import (  # noqa: E402
     _check_step_options,
     _resolve_milestones,
 )
-from .validation import (  # noqa: E402, F401
+from ._checks.validation import (  # noqa: E402, F401
     MAX_STEPS,
     _is_int,
     _is_real,
@@ -92,6 +83,15 @@ from .validation import (  # noqa: E402, F401
     check_real,
     resolve_length,
     with_option_checks,
+)
+from .one_cycle import (  # noqa: E402, F401
+    ANNEAL_STRATEGIES,
+    _one_cycle_end_steps,
+    _one_cycle_phases,
+    _one_cycle_value,
+    one_cycle_momentum_schedule,
+    one_cycle_schedule,
+    resolve_pct_start,
 )
 from .warmup import (  # noqa: E402, F401
     WARMUP_TYPES,

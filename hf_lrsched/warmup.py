@@ -6,7 +6,7 @@ import functools
 import math
 from collections.abc import Callable
 
-from .validation import check_choice, check_lengths, check_real
+from ._checks.validation import check_choice, check_lengths, check_real
 
 Schedule = Callable[[int], float]
 

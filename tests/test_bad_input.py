@@ -753,14 +753,14 @@ def test_step_with_the_deprecated_epoch_argument_jumps_there():
     ],
 )
 def test_check_real_words_each_kind_of_range(args, kwargs, message):
-    from hf_lrsched.validation import check_real
+    from hf_lrsched._checks.validation import check_real
 
     with pytest.raises(ValueError, match=f"^{message}$"):
         check_real(*args, **kwargs)
 
 
 def test_check_per_group_keeps_the_upper_bound_and_names_the_group():
-    from hf_lrsched.validation import check_per_group
+    from hf_lrsched._checks.validation import check_per_group
 
     with pytest.raises(ValueError, match=r"^x must be in \[0.0, 1.0\], got 2.0$"):
         check_per_group("x", 2.0, 0.0, 1.0)
@@ -769,7 +769,7 @@ def test_check_per_group_keeps_the_upper_bound_and_names_the_group():
 
 
 def test_lengths_are_capped_and_floored_as_asked():
-    from hf_lrsched.validation import check_int, check_length, resolve_length
+    from hf_lrsched._checks.validation import check_int, check_length, resolve_length
 
     assert check_int("x", 0) == 0  # the default floor is 0
     with pytest.raises(ValueError, match="^x must be >= 0, got -1$"):

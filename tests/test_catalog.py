@@ -17,8 +17,8 @@ import test_schedules_properties
 import test_trainer
 
 import hf_lrsched
-from hf_lrsched import _transformers_compat as compat
 from hf_lrsched import catalog, registry, schedules
+from hf_lrsched._hf import compat
 from hf_lrsched.cli import schedule_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"

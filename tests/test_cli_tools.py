@@ -15,8 +15,8 @@ import pytest
 import torch
 
 import hf_lrsched
-from hf_lrsched import _transformers_compat as compat
 from hf_lrsched import catalog, schedules
+from hf_lrsched._hf import compat
 from hf_lrsched.cli import build_parser, main
 from hf_lrsched.factories import BUILTIN_FACTORIES
 

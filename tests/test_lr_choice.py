@@ -18,8 +18,8 @@ from torch.nn import functional as F
 from transformers import get_linear_schedule_with_warmup
 
 from hf_lrsched import choose_lr
+from hf_lrsched._tools.probes import _search
 from hf_lrsched.lr_choice import compressed_schedule
-from hf_lrsched.lr_probes import _search
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

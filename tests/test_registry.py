@@ -29,8 +29,8 @@ from transformers import HfArgumentParser, SchedulerType, TrainingArguments
 from transformers.optimization import TYPE_TO_SCHEDULER_FUNCTION
 
 import hf_lrsched
-from hf_lrsched import _transformers_compat as compat
 from hf_lrsched import catalog, schedules
+from hf_lrsched._hf import compat
 from hf_lrsched.factories import BUILTIN_FACTORIES, ScheduleLR
 
 OURS = tuple(catalog.names())
@@ -420,7 +420,7 @@ def test_check_schedule_options_checks_values_that_need_no_length():
 
 
 def test_options_are_checked_early_without_building_the_schedule():
-    from hf_lrsched.option_probe import check_options_early
+    from hf_lrsched._checks.option_probe import check_options_early
 
     built, checked = [], []
 

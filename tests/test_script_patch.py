@@ -1,4 +1,4 @@
-"""What ``hf-lrsched run`` changes while a script runs (``hf_lrsched.script_patch``), checked in-process.
+"""What ``hf-lrsched run`` changes while a script runs (``hf_lrsched._hf.script_patch``), checked in-process.
 
 The end-to-end runs of a no_trainer-style script are in ``test_no_trainer_scripts.py``.
 """
@@ -15,7 +15,7 @@ from helpers_tiny import make_args, tiny_model
 from transformers import SchedulerType, Trainer
 
 import hf_lrsched
-from hf_lrsched.script_patch import default_scheduler_options, scheduler_arguments
+from hf_lrsched._hf.script_patch import default_scheduler_options, scheduler_arguments
 
 OURS = ["warmup_exponential", "warmup_step", "warmup_multistep", "one_cycle", "sgdr"]
 

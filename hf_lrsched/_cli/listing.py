@@ -6,10 +6,10 @@ import argparse
 import json
 import re
 
-from . import _transformers_compat as compat
-from .catalog import BUILTIN_FACTORIES
-from .cli_common import _add_import_option, _import_modules
-from .registry import required_schedule_options, schedule_options
+from .._hf import compat
+from ..catalog import BUILTIN_FACTORIES
+from ..registry import required_schedule_options, schedule_options
+from .common import _add_import_option, _import_modules
 
 __all__ = ["schedule_table"]
 

@@ -1,7 +1,7 @@
 """``hf-lrsched run [--lr_scheduler_kwargs JSON] [--auto_lr] SCRIPT [ARGS...]``.
 
 Runs an unmodified HF training script as ``python SCRIPT`` (or ``python -m MODULE``) would, with this
-package's schedule names registered and the changes of :mod:`hf_lrsched.script_patch` in place.
+package's schedule names registered and the changes of :mod:`hf_lrsched._hf.script_patch` in place.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import os
 import runpy
 import sys
 
-from . import _transformers_compat as compat
-from . import catalog
+from .. import catalog
+from .._hf import compat
 
 __all__: list[str] = []  # reached through hf_lrsched.cli
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .script_patch import check_run_options, patched_for_scripts
+    from .._hf.script_patch import check_run_options, patched_for_scripts
 
     try:
         options = compat.parse_kwargs_json(args.lr_scheduler_kwargs) if args.lr_scheduler_kwargs is not None else {}
@@ -33,7 +33,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _run_script(args: argparse.Namespace) -> int:
     if args.auto_lr:  # every Trainer.train() first chooses its LR (hf_lrsched.lr_choice)
-        from .lr_choice import install_trainer_hook
+        from ..lr_choice import install_trainer_hook
 
         install_trainer_hook()
     if args.module:

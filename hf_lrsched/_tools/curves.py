@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .checked_build import get_scheduler
-from .momentum import momentum_key, momentum_value
-from .validation import check_choice, check_int, check_real
+from .._checks.validation import check_choice, check_int, check_real
+from .._hf.checked_build import get_scheduler
+from ..momentum import momentum_key, momentum_value
 
 __all__ = ["ScheduleCurve", "schedule_curve", "schedule_curves"]
 
@@ -106,7 +106,7 @@ def schedule_curve(
     check_int("num_training_steps", num_training_steps, minimum=2)
     lr = check_real("lr", lr, 0, low_open=True)
     if isinstance(options, str):
-        from ._transformers_compat import parse_kwargs_json
+        from .._hf.compat import parse_kwargs_json
 
         options = parse_kwargs_json(options, option="kwargs") if options.strip() else None
     options = dict(options or {})

@@ -17,16 +17,16 @@ from typing import Any
 import torch
 from transformers import get_scheduler as _transformers_get_scheduler
 
-from . import _transformers_compat as compat
-from .catalog import BUILTIN_FACTORIES
-from .registry import (
+from .._checks.validation import check_int, check_lengths, resolve_length
+from ..catalog import BUILTIN_FACTORIES
+from ..registry import (
     _REGISTRY,
     _factory,
     check_schedule_options,
     parse_scheduler_kwargs,
     required_schedule_options,
 )
-from .validation import check_int, check_lengths, resolve_length
+from . import compat
 
 __all__ = ["check_schedule", "get_scheduler"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from . import _transformers_compat as compat
-from .cli_common import _add_import_option, _import_modules
+from .._hf import compat
+from .common import _add_import_option, _import_modules
 
 __all__: list[str] = []  # reached through hf_lrsched.cli
 
@@ -39,7 +39,7 @@ def _parse_kwargs(items: list[str], names: list[str]) -> dict[str, dict]:
 def _write_csv(path: str, curves) -> None:
     import csv
 
-    from .plotting import check_output_path
+    from ..plotting import check_output_path
 
     check_output_path(path, option="--csv", formats=["csv"])
     try:
@@ -64,7 +64,7 @@ def _plot(args: argparse.Namespace) -> int:
     if len(set(names)) != len(names):
         raise ValueError(f"NAME given twice in {names}; plot each schedule once")
     options = _parse_kwargs(args.kwargs, names)
-    from .plotting import check_output_path, plot_curves, save_figure, schedule_curves
+    from ..plotting import check_output_path, plot_curves, save_figure, schedule_curves
 
     check_output_path(args.output, option="--output")
     if args.csv:

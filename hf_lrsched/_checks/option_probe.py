@@ -4,7 +4,7 @@
 the dataset), yet most mistakes in ``lr_scheduler_kwargs`` do not depend on it: unsorted or repeated
 fractional milestones, ``gamma`` out of range, ``pct_start`` outside (0, 1), an unknown
 ``warmup_type``, a zero ``step_size``. Each builder and factory records the checks of its options
-that need no run length (:func:`hf_lrsched.validation.with_option_checks`) and calls them itself;
+that need no run length (:func:`hf_lrsched._checks.validation.with_option_checks`) and calls them itself;
 :func:`check_options_early` runs the same checks on the options alone, so exactly those mistakes
 raise, at parse time. Nothing is built and no length is invented: a mistake that depends on the
 length (a milestone past the end, a fraction and a step out of order) is left to the real build.

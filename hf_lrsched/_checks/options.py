@@ -1,8 +1,8 @@
 """Checks of the builders' options in :mod:`hf_lrsched.schedules`, one function per builder.
 
 The ``_check_<schedule>_options`` functions need no run length: each builder calls its own first,
-and records it with :func:`~hf_lrsched.validation.with_option_checks`, so the same check also runs
-when ``TrainingArguments`` is parsed (:mod:`hf_lrsched.option_probe`). The others check what only
+and records it with :func:`~hf_lrsched._checks.validation.with_option_checks`, so the same check also runs
+when ``TrainingArguments`` is parsed (:mod:`hf_lrsched._checks.option_probe`). The others check what only
 the length can tell: a drop or a cycle that never happens, a milestone outside training.
 """
 

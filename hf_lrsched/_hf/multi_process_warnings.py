@@ -3,7 +3,7 @@
 Under transformers' ``run_*_no_trainer.py`` convention (lengths x ``num_processes``, the prepared
 scheduler stepped ``num_processes`` times per update) a fraction or ``final_lr_ratio`` scales with
 the lengths; an option in steps does not, so its part of the curve runs ``num_processes`` times too
-fast. ``hf-lrsched run`` (:mod:`hf_lrsched.script_patch`) warns once about each such option.
+fast. ``hf-lrsched run`` (:mod:`hf_lrsched._hf.script_patch`) warns once about each such option.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .validation import _is_int
+from .._checks.validation import _is_int
 
 __all__ = ["steps_options"]
 
@@ -56,7 +56,7 @@ def steps_options(name: str, options: Mapping[str, Any]) -> list[tuple[str, str]
 
 def _adapted(scheduler) -> bool:
     # hf_lrsched.accelerate.adapt_scheduler already reads its counter in updates: nothing to warn about.
-    from .accelerate import _per_update
+    from ..accelerate import _per_update
 
     lambdas = getattr(scheduler, "lr_lambdas", None) or []
     return any(getattr(fn, "func", None) is _per_update for fn in lambdas)

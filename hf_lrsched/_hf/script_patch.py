@@ -15,7 +15,7 @@ no options to ``get_scheduler``, and multiply the step counts by ``num_processes
   ``hf_lrsched.get_scheduler`` or ``Trainer``); options the script passes win.
 * :func:`one_line_argument_errors`: bad ``lr_scheduler_type`` / ``lr_scheduler_kwargs`` in
   ``TrainingArguments`` is one line, exit 2, not a traceback.
-* :mod:`hf_lrsched.multi_process_warnings`: a scheduler that ``accelerator.prepare`` steps
+* :mod:`hf_lrsched._hf.multi_process_warnings`: a scheduler that ``accelerator.prepare`` steps
   ``num_processes`` times per update warns once about each option given in steps, which that
   convention speeds up.
 """
@@ -34,9 +34,9 @@ from typing import Any
 
 from transformers.trainer_utils import SchedulerType
 
-from . import _transformers_compat as compat
+from ..registry import check_schedule_options, required_schedule_options, schedule_options
+from . import compat
 from .multi_process_warnings import _multi_process_warnings, steps_options
-from .registry import check_schedule_options, required_schedule_options, schedule_options
 
 __all__ = [
     "check_run_options",

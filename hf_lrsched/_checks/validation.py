@@ -228,7 +228,7 @@ def with_option_checks(*checks: Callable[..., Any]) -> Callable[[Callable], Call
 
     Each check takes some of the options by name and raises ``ValueError`` for a value that is
     wrong whatever the length of training. The function itself calls them too; recording them lets
-    :func:`hf_lrsched.option_probe.check_options_early` run them before the length is known (when
+    :func:`hf_lrsched._checks.option_probe.check_options_early` run them before the length is known (when
     ``TrainingArguments`` is parsed), without building anything.
 
     Examples:

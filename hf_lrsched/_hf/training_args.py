@@ -1,8 +1,8 @@
 """The check ``TrainingArguments`` runs on ``lr_scheduler_type`` / ``lr_scheduler_kwargs`` when it is built.
 
-Installed on import (``import hf_lrsched`` does it) through :mod:`hf_lrsched._transformers_compat`:
+Installed on import (``import hf_lrsched`` does it) through :mod:`hf_lrsched._hf.compat`:
 an unknown name, a malformed JSON object, an option the schedule does not take, or a value that is
-wrong for any run length (:func:`hf_lrsched.option_probe.check_options_early`) fails at parse time,
+wrong for any run length (:func:`hf_lrsched._checks.option_probe.check_options_early`) fails at parse time,
 not at ``trainer.train()``. What depends on the length of training waits for the real build.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _transformers_compat as compat
-from .option_probe import check_options_early
-from .registry import _REGISTRY, _check_option_names, _unknown_name_error
+from .._checks.option_probe import check_options_early
+from ..registry import _REGISTRY, _check_option_names, _unknown_name_error
+from . import compat
 
 __all__: list[str] = []  # nothing to call: importing it installs the check
 

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .lr_finder import _batches
-from .lr_finder_state import _Snapshot, batch_device
-from .validation import check_int
+from .._checks.validation import check_int
+from ..lr_finder import _batches
+from .finder_state import _Snapshot, batch_device
 
 __all__ = ["compressed_schedule"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .validation import check_choice
+from .._checks.validation import check_choice
 
 __all__ = ["LRFinderResult", "SUGGESTION_METHODS"]
 
@@ -162,7 +162,7 @@ class LRFinderResult:
           >>> [line.get_label() for line in figure.axes[0].get_lines()][:2]
           ['loss', 'smoothed loss']
         """
-        from .plotting import check_output_path, new_figure, save_figure
+        from ..plotting import check_output_path, new_figure, save_figure
 
         if path is not None:
             check_output_path(path, option="path")
