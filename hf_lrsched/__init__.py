@@ -5,8 +5,6 @@
 names.
 """
 
-from ._hf import training_args  # noqa: F401  (installs the TrainingArguments check)
-from ._hf.checked_build import check_schedule, get_scheduler
 from .factories import (
     ScheduleLR,
     get_exponential_schedule_with_warmup,
@@ -17,7 +15,9 @@ from .factories import (
 )
 from .registry import (
     available_schedules,
+    check_schedule,
     check_schedule_options,
+    get_scheduler,
     parse_scheduler_kwargs,
     register_schedule,
     schedule_options,
@@ -46,8 +46,8 @@ __all__ = [
 from .callbacks import LRMonitorCallback, log_lrs, param_group_values
 from .lr_choice import LRChoice, choose_lr
 from .lr_finder import LRFinderResult, find_lr
-from .momentum import momentum_key, momentum_value
 from .plotting import ScheduleCurve, plot_schedules, schedule_curve, schedule_curves
+from .schedule_lr import momentum_key, momentum_value
 
 __all__ += [
     "LRChoice",

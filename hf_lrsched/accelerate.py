@@ -25,8 +25,8 @@ from typing import Any
 from torch.optim.lr_scheduler import LambdaLR
 
 from ._checks.validation import check_int
-from ._hf.checked_build import get_scheduler
 from .factories import ScheduleLR
+from .registry import get_scheduler
 
 __all__ = ["adapt_scheduler", "get_accelerate_scheduler", "scheduler_steps_per_update", "step_once_per_update"]
 

@@ -21,7 +21,7 @@ from typing import Any
 from transformers import TrainerCallback
 from transformers.utils import logging
 
-from .momentum import momentum_key, momentum_value
+from .schedule_lr import momentum_key, momentum_value
 
 __all__ = ["LRMonitorCallback", "log_lrs", "param_group_values"]
 

@@ -5,23 +5,26 @@ list`` shows them, the recipes' help texts name them, the README's schedule tabl
 it (:func:`markdown_table`, checked by ``tests/test_catalog.py``), and the tests that run
 "for each schedule" are parametrized over :func:`names`.
 
-A row holds only what no function says: the name, the builder, the factory, the torch scheduler it
-matches and a one-line summary. The options, their defaults and their meanings are read from the
-factory's signature and the ``Args`` block of its docstring, so their text has one source.
+A row holds only what no function says: the name, the builder, the factory, the check of its
+options that needs no run length, the torch scheduler it matches and a one-line summary. The
+options, their defaults and their meanings are read from the factory's signature and the ``Args``
+block of its docstring.
 
-Adding a schedule: write its builder in :mod:`hf_lrsched.schedules` and add one row here.
+Adding a schedule: its options pass in :mod:`hf_lrsched._checks.options`, its formula, curve and
+builder in :mod:`hf_lrsched.schedules`, its factory in :mod:`hf_lrsched.factories`, and one row here.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import factories, schedules
-from ._docs import args_block
+from ._checks import options as checks
 
 __all__ = [
     "BUILTIN_FACTORIES",
@@ -48,9 +51,11 @@ class ScheduleInfo:
       name: the ``lr_scheduler_type`` name.
       builder: the pure ``step -> multiplier`` builder in :mod:`hf_lrsched.schedules`.
       summary: what the curve does, one line of Markdown (the README's "what it does").
+      factory: the ``get_*`` factory that ``lr_scheduler_type=name`` builds with.
+      check_options: the checks of its options that need no run length; takes every option of the
+        factory by name (:mod:`hf_lrsched._checks.options`).
       torch_equivalent: the torch scheduler it matches without warmup, or ``None``.
       example: options (``lr_scheduler_kwargs``) that show the schedule off.
-      factory: the ``get_*`` factory; ``None`` builds one from ``builder`` (a warmup schedule).
 
     Examples:
       >>> by_name("warmup_step").factory.__name__
@@ -59,66 +64,78 @@ class ScheduleInfo:
 
     name: str
     builder: Callable[..., schedules.Schedule]
+    factory: Callable[..., Any]
+    check_options: Callable[..., None]
     summary: str
     torch_equivalent: str | None = None
     example: Mapping[str, Any] = field(default_factory=dict)
-    factory: Callable[..., Any] | None = None
+
+    def option_defaults(self) -> dict[str, Any]:
+        """``lr_scheduler_kwargs`` option -> default, read from the factory's signature (the one source).
+
+        Examples:
+          >>> by_name("warmup_step").option_defaults()["gamma"]
+          0.1
+        """
+        return {
+            name: None if p.default is inspect.Parameter.empty else p.default
+            for name, p in inspect.signature(self.factory).parameters.items()
+            if name not in _NOT_OPTIONS and p.kind is p.KEYWORD_ONLY
+        }
 
     @property
     def has_warmup(self) -> bool:
         """Whether the builder takes ``num_warmup_steps`` (and the shared warmup options)."""
         return "num_warmup_steps" in inspect.signature(self.builder).parameters
 
-    def __post_init__(self) -> None:
-        if self.factory is None:
-            factory = factories.warmup_factory(self.name, self.builder)
-            # Reachable as hf_lrsched.factories.<its name>, like the named factories: pickles by reference.
-            setattr(factories, factory.__name__, factory)
-            object.__setattr__(self, "factory", factory)
-
 
 SCHEDULES: tuple[ScheduleInfo, ...] = (
     ScheduleInfo(
         "warmup_exponential",
         schedules.exponential_schedule,
+        factories.get_exponential_schedule_with_warmup,
+        checks.check_exponential_options,
         "warmup, then `base_lr · gamma^(step − W)`",
         "ExponentialLR(gamma)",
         {"gamma": 0.997},
-        factories.get_exponential_schedule_with_warmup,
     ),
     ScheduleInfo(
         "warmup_step",
         schedules.step_schedule,
+        factories.get_step_schedule_with_warmup,
+        checks.check_step_options,
         "warmup, then × `gamma` every `step_size` steps",
         "StepLR(step_size, gamma)",
         {"step_size": 0.3, "gamma": 0.5},
-        factories.get_step_schedule_with_warmup,
     ),
     ScheduleInfo(
         "warmup_multistep",
         schedules.multistep_schedule,
+        factories.get_multistep_schedule_with_warmup,
+        checks.check_multistep_options,
         "warmup, then × `gamma` at each milestone",
         "MultiStepLR(milestones, gamma)",
         {"milestones": [0.5, 0.75, 0.9], "gamma": 0.3},
-        factories.get_multistep_schedule_with_warmup,
     ),
     ScheduleInfo(
         "one_cycle",
         schedules.one_cycle_schedule,
+        factories.get_one_cycle_schedule,
+        checks.check_one_cycle_options,
         "rise from `max_lr/div_factor` to `max_lr`, then anneal to `max_lr/(div_factor·final_div_factor)`; "
         "momentum / beta1 the other way",
         "OneCycleLR",
         {"pct_start": 0.25},
-        factories.get_one_cycle_schedule,
     ),
     ScheduleInfo(
         "sgdr",
         schedules.sgdr_schedule,
+        factories.get_sgdr_schedule_with_warmup,
+        checks.check_sgdr_options,
         "warmup, then cosine annealing with warm restarts; cycle i is `cycle_steps · cycle_mult^i` long "
         "and peaks at `cycle_decay^i`",
         "CosineAnnealingWarmRestarts(T_0, T_mult)",
         {"cycle_steps": 0.25, "cycle_decay": 0.7},
-        factories.get_sgdr_schedule_with_warmup,
     ),
 )
 
@@ -179,12 +196,28 @@ def option_docs(row: ScheduleInfo) -> list[tuple[str, Any, str]]:
       >>> option_docs(by_name("warmup_step"))[1]
       ('gamma', 0.1, 'factor applied at each drop, in (0, 1]')
     """
-    doc = args_block(row.factory)
-    return [
-        (name, None if p.default is inspect.Parameter.empty else p.default, _meaning(doc.get(name, "")))
-        for name, p in inspect.signature(row.factory).parameters.items()
-        if name not in _NOT_OPTIONS and p.kind is p.KEYWORD_ONLY
-    ]
+    doc = _args_block(row.factory)
+    return [(name, default, _meaning(doc.get(name, ""))) for name, default in row.option_defaults().items()]
+
+
+def _args_block(function) -> dict[str, str]:
+    """``option -> description`` (joined onto one line) from ``function``'s Google-style ``Args:`` block."""
+    lines = (inspect.getdoc(function) or "").splitlines()
+    block = []
+    for line in lines[lines.index("Args:") + 1 :] if "Args:" in lines else []:
+        if not line.strip():
+            break
+        block.append(line)
+    described: dict[str, str] = {}
+    current = None
+    for line in textwrap.dedent("\n".join(block)).splitlines():
+        item = re.match(r"(\w+): (.*)", line)
+        if item:
+            current = item.group(1)
+            described[current] = item.group(2).strip()
+        elif current is not None:
+            described[current] += " " + line.strip()
+    return described
 
 
 def _markdown(text: str) -> str:

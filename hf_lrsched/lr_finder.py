@@ -23,6 +23,7 @@ import torch
 from ._checks.validation import check_choice, check_int, check_real
 from ._tools.finder_result import SUGGESTION_METHODS, LRFinderResult
 from ._tools.finder_state import _Snapshot, batch_device
+from ._tools.stepper import Stepper
 from ._tools.training_parts import training_parts
 
 __all__ = ["LRFinderResult", "SUGGESTION_METHODS", "find_lr"]
@@ -102,20 +103,10 @@ def _run_range_test(
     show_progress,
     default_method,
 ) -> LRFinderResult:
-    from accelerate.optimizer import AcceleratedOptimizer
     from accelerate.utils import send_to_device
 
     device = batch_device(model, accelerator)
-    # accelerator.backward scales the loss for its GradScaler, which only a prepared optimizer unscales
-    # (a Trainer's optimizer is prepared only inside train()): otherwise use a plain backward.
-    use_accelerator = accelerator is not None and (
-        getattr(accelerator, "scaler", None) is None or isinstance(optimizer, AcceleratedOptimizer)
-    )
-    backward_scale = 1.0 / accumulation_steps
-    if use_accelerator:
-        # accelerator.backward divides by its own gradient_accumulation_steps: undo it, we accumulate here.
-        backward_scale *= getattr(accelerator, "gradient_accumulation_steps", 1)
-    autocast = accelerator.autocast if accelerator is not None else None
+    stepper = Stepper(model, optimizer, accelerator, loss_fn, max_grad_norm)
     batches = _batches(dataloader)
     lrs, losses, smoothed = [], [], []
     average, best = 0.0, math.inf
@@ -127,34 +118,12 @@ def _run_range_test(
             lr = _lr_at(step, start_lr, end_lr, num_steps, mode)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            optimizer.zero_grad(set_to_none=True)
-            total = 0.0
-            for _ in range(accumulation_steps):
-                batch = send_to_device(next(batches), device)
-                if autocast is not None:
-                    with autocast():
-                        loss = loss_fn(model, batch)
-                else:
-                    loss = loss_fn(model, batch)
-                if use_accelerator:
-                    accelerator.backward(loss * backward_scale)
-                else:
-                    (loss * backward_scale).backward()
-                detached = loss.detach().float()
-                if accelerator is not None and getattr(accelerator, "num_processes", 1) > 1:
-                    detached = accelerator.reduce(detached, reduction="mean")  # every process decides alike
-                total += float(detached)
-            value = total / accumulation_steps
+            micro = [send_to_device(next(batches), device) for _ in range(accumulation_steps)]
+            value = stepper.backward(micro, mean_over_processes=True)  # every process decides alike
             if not math.isfinite(value):
                 reason, stopped = f"loss became {value} at lr={lr:.3g}", True
                 break
-            if max_grad_norm:
-                params = [p for g in optimizer.param_groups for p in g["params"]]
-                if use_accelerator:
-                    accelerator.clip_grad_norm_(params, max_grad_norm)
-                else:
-                    torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
-            optimizer.step()
+            stepper.step()
             average = (1.0 - smooth_f) * average + smooth_f * value
             smooth = average / (1.0 - (1.0 - smooth_f) ** (step + 1))  # bias-corrected EMA
             lrs.append(lr)

@@ -1,11 +1,20 @@
 """Schedule names -> factories, usable wherever transformers takes ``lr_scheduler_type``.
 
 ``register_schedule`` records a factory under a name and makes the name a valid
-``TrainingArguments.lr_scheduler_type`` (through :mod:`hf_lrsched._hf.compat`); the
-lookups here (``available_schedules``, ``schedule_options``, ...) answer what a name builds with and
-which options it takes. Building by name, with every check, is :mod:`hf_lrsched._hf.checked_build`
-(``get_scheduler``, ``check_schedule``, importable from here too); the check run when
-``TrainingArguments`` is parsed is :mod:`hf_lrsched._hf.training_args`.
+``TrainingArguments.lr_scheduler_type`` (through :mod:`hf_lrsched._hf.compat`). The lookups
+(``available_schedules``, ``schedule_options``, ...) say what a name builds with and which options it
+takes; :func:`get_scheduler` builds by name and :func:`check_schedule` checks without building on
+your optimizer.
+
+What is checked where, once each:
+
+* the option *names*: here, on every call by name (:func:`check_schedule_options`, and the wrapper
+  transformers' ``get_scheduler`` calls for a registered name);
+* the option *values* of this package's schedules: their factory's options pass
+  (:mod:`hf_lrsched._checks.options`); its length-free part also runs when ``TrainingArguments``
+  is parsed (:func:`check_schedule_options`, installed on ``TrainingArguments`` below);
+* the lengths and curves of transformers' and users' factories, which check nothing themselves:
+  :mod:`hf_lrsched._checks.foreign`, from :func:`get_scheduler`.
 """
 
 from __future__ import annotations
@@ -18,13 +27,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._checks.option_probe import check_options_early
+import torch
+from transformers import get_scheduler as _transformers_get_scheduler
+
+from . import catalog
+from ._checks import foreign
 from ._hf import compat
-from .catalog import BUILTIN_FACTORIES
 
 __all__ = [
     "available_schedules",
+    "check_schedule",
     "check_schedule_options",
+    "get_scheduler",
     "parse_scheduler_kwargs",
     "register_schedule",
     "required_schedule_options",
@@ -139,11 +153,11 @@ def required_schedule_options(name: str) -> list[str]:
 def check_schedule_options(name: str, options: Mapping[str, Any] | None) -> None:
     """Check ``options`` of schedule ``name`` as far as they can be without the length of training.
 
-    Raises a ``ValueError`` naming the option for a non-mapping, an option the schedule does not
-    take, or a value that is wrong whatever the run length (for factories that record their option
-    checks, as this package's do: :func:`hf_lrsched._checks.option_probe.check_options_early`). Nothing is
-    built. What depends on the length (a milestone past the end) is left to :func:`get_scheduler` /
-    :func:`check_schedule`, which run this first.
+    Raises a ``ValueError`` naming the option for an unknown schedule, a non-mapping, an option the
+    schedule does not take, or, for this package's schedules, a value that is wrong whatever the run
+    length (their ``check_<schedule>_options`` of :mod:`hf_lrsched._checks.options`). Nothing is
+    built. What depends on the length (a milestone past the end) is left to the build. This is the
+    check ``TrainingArguments`` runs when it is parsed.
 
     Args:
       name: schedule name (``lr_scheduler_type``).
@@ -156,8 +170,19 @@ def check_schedule_options(name: str, options: Mapping[str, Any] | None) -> None
       ...
       ValueError: gamma must be in (0.0, 1.0], got 2.0
     """
+    name = str(getattr(name, "value", name))
     _check_option_names(name, options)
-    check_options_early(_factory(str(getattr(name, "value", name))), options)
+    row = _builtin_row(name)
+    if row is not None and options:
+        row.check_options(**{**row.option_defaults(), **options})
+
+
+def _builtin_row(name: str) -> catalog.ScheduleInfo | None:
+    """The catalog row of ``name`` while it builds with this package's own factory (not replaced by a user)."""
+    entry = _REGISTRY.get(name)
+    if entry is None or name not in catalog.BUILTIN_FACTORIES or entry.factory is not catalog.BUILTIN_FACTORIES[name]:
+        return None
+    return catalog.by_name(name)
 
 
 def _check_option_names(name: str, options: Mapping[str, Any] | None) -> None:
@@ -179,15 +204,19 @@ def _check_option_names(name: str, options: Mapping[str, Any] | None) -> None:
             )
 
 
-class _CheckedFactory:
-    """What transformers' ``get_scheduler`` calls for a registered name: checks options, then builds."""
+class _NamedFactory:
+    """What transformers' ``get_scheduler`` calls for a registered name: the option names, then the factory.
+
+    The values are the factory's business (this package's check them in their options pass), so
+    each option is checked once per build.
+    """
 
     def __init__(self, name: str, factory: Callable[..., Any]):
         self.name = name
         self.factory = factory
 
     def __call__(self, optimizer, num_warmup_steps=None, num_training_steps=None, **options):
-        check_schedule_options(self.name, options)
+        _check_option_names(self.name, options)
         return self.factory(
             optimizer, num_warmup_steps=num_warmup_steps, num_training_steps=num_training_steps, **options
         )
@@ -232,8 +261,8 @@ def register_schedule(name: str, factory: Callable[..., Any], *, override: bool 
             return
         raise ValueError(f"{name!r} is a built-in schedule; pass override=True to replace it")
     _REGISTRY[name] = _Entry(factory, builtin=is_builtin)
-    module = None if name in BUILTIN_FACTORIES else _registering_module(sys._getframe(1))
-    compat.set_scheduler_function(name, _CheckedFactory(name, factory), module)
+    module = None if name in catalog.BUILTIN_FACTORIES else _registering_module(sys._getframe(1))
+    compat.set_scheduler_function(name, _NamedFactory(name, factory), module)
 
 
 def _registering_module(frame) -> str:
@@ -283,10 +312,10 @@ def unregister_schedule(name: str) -> None:
       False
     """
     name = str(getattr(name, "value", name))
-    if name in BUILTIN_FACTORIES:
-        factory = BUILTIN_FACTORIES[name]
+    if name in catalog.BUILTIN_FACTORIES:
+        factory = catalog.BUILTIN_FACTORIES[name]
         _REGISTRY[name] = _Entry(factory, builtin=True)
-        compat.set_scheduler_function(name, _CheckedFactory(name, factory))
+        compat.set_scheduler_function(name, _NamedFactory(name, factory))
     elif name in compat.transformers_scheduler_names():
         _REGISTRY.pop(name, None)
         compat.restore_transformers_function(name)
@@ -297,20 +326,153 @@ def unregister_schedule(name: str) -> None:
         raise _unknown_name_error(name)
 
 
+def get_scheduler(
+    name: str,
+    optimizer,
+    num_warmup_steps: int | float | None = None,
+    num_training_steps: int | None = None,
+    scheduler_specific_kwargs: Mapping[str, Any] | str | None = None,
+):
+    """Build the scheduler called ``name``: ``transformers.get_scheduler`` with checked input.
+
+    Accepts this package's names, registered ones and transformers' own. ``scheduler_specific_kwargs``
+    may be a dict or a JSON string (as given to ``--lr_scheduler_kwargs``). A fractional
+    ``num_warmup_steps`` (e.g. ``0.1``) is resolved against ``num_training_steps``. Every name gets
+    the checks of :func:`check_schedule` (transformers' own factories check nothing themselves), and
+    any exception a third-party factory raises becomes one ``ValueError`` naming the schedule and
+    its options.
+
+    Args:
+      name: schedule name (``lr_scheduler_type``).
+      optimizer: the optimizer to schedule.
+      num_warmup_steps: warmup steps, or a fraction of ``num_training_steps``.
+      num_training_steps: total optimizer updates.
+      scheduler_specific_kwargs: options of the schedule (``lr_scheduler_kwargs``).
+
+    Returns:
+      A ``torch.optim.lr_scheduler.LRScheduler``.
+
+    Examples:
+      >>> import torch
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+      >>> sched = get_scheduler("warmup_step", opt, 0, 100, '{"step_size": 50}')
+      >>> type(sched).__name__
+      'ScheduleLR'
+      >>> get_scheduler("warmup_stepp", opt, 0, 100)
+      Traceback (most recent call last):
+      ...
+      ValueError: unknown lr_scheduler_type 'warmup_stepp' (did you mean 'warmup_step'?); known schedules: ...
+    """
+    return _build(name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
+
+
+def check_schedule(
+    name: str,
+    options: Mapping[str, Any] | str | None = None,
+    num_warmup_steps: int | float | None = None,
+    num_training_steps: int | None = None,
+) -> None:
+    """Validate schedule ``name`` with these options and lengths, without the real optimizer.
+
+    Runs every check :func:`get_scheduler` runs: known name and options, the shared lengths (ints in
+    range, not bools; a fraction of warmup; warmup before the end where the schedule needs a total),
+    the schedule's own options, and, for this package's and transformers' schedules, the multiplier
+    at a few probe steps (finite and in [0, 1]). The scheduler is built on a throw-away one-parameter
+    SGD (LR 1.0, momentum 0.9). Any failure is one ``ValueError`` naming the schedule and option.
+
+    Args:
+      name: schedule name (``lr_scheduler_type``).
+      options: its ``lr_scheduler_kwargs`` (dict or JSON string).
+      num_warmup_steps: warmup steps, or a fraction of ``num_training_steps``.
+      num_training_steps: total optimizer updates.
+
+    Examples:
+      >>> check_schedule("cosine", None, 10, 100)
+      >>> check_schedule("polynomial", {"power": -2}, 0, 10)
+      Traceback (most recent call last):
+      ...
+      ValueError: schedule 'polynomial' with lr_scheduler_kwargs {"power": -2} gives an LR multiplier of ...
+    """
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0, momentum=0.9)
+    _build(name, optimizer, num_warmup_steps, num_training_steps, options)
+
+
+def _build(name: str, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs):
+    """What :func:`get_scheduler` and :func:`check_schedule` do: look the name up, check, build."""
+    name = str(getattr(name, "value", name))
+    _factory(name)  # raises for unknown names, listing the known ones
+    if isinstance(scheduler_specific_kwargs, str):
+        scheduler_specific_kwargs = parse_scheduler_kwargs(scheduler_specific_kwargs)
+    if scheduler_specific_kwargs is not None and not isinstance(scheduler_specific_kwargs, Mapping):
+        raise ValueError(f"lr_scheduler_kwargs must be a dict (a JSON object), got {scheduler_specific_kwargs!r}")
+    options = dict(scheduler_specific_kwargs or {})
+    if _builtin_row(name) is not None:
+        # This package's factory checks everything once; the names are checked on the way in (_NamedFactory).
+        return _transformers_get_scheduler(
+            name,
+            optimizer=optimizer,
+            num_warmup_steps=num_warmup_steps,
+            num_training_steps=num_training_steps,
+            scheduler_specific_kwargs=options,
+        )
+    missing = [key for key in required_schedule_options(name) if key not in options]
+    if missing:
+        raise ValueError(
+            f"schedule {name!r} needs {', '.join(missing)} in lr_scheduler_kwargs "
+            f"(e.g. '{{\"{missing[0]}\": ...}}'); it has no default"
+        )
+    transformers_own = name not in _REGISTRY and name in compat.transformers_scheduler_names()
+    if transformers_own:
+        _check_option_names(name, options)  # a user's registered factory gets them checked by _NamedFactory
+    num_warmup_steps, num_training_steps = foreign.check_shared_lengths(
+        name, num_warmup_steps, num_training_steps, transformers_own=transformers_own
+    )
+    try:
+        scheduler = _transformers_get_scheduler(
+            name,
+            optimizer=optimizer,
+            num_warmup_steps=num_warmup_steps,
+            num_training_steps=num_training_steps,
+            scheduler_specific_kwargs=options,
+        )
+    except Exception:  # noqa: BLE001  a third-party factory's ZeroDivisionError, TypeError, ValueError...
+        raise foreign.build_error(name, options) from None
+    if transformers_own:  # pure formulas: safe to evaluate ahead of time (a user's lambda may keep state)
+        foreign.check_multipliers(name, scheduler, options, num_warmup_steps, num_training_steps)
+    return scheduler
+
+
+def _check_training_args(name: str, kwargs: Any) -> None:
+    """Fail when ``TrainingArguments`` is parsed, not at ``trainer.train()``, on a bad name or options."""
+    if name not in compat.known_scheduler_names():
+        raise _unknown_name_error(name)  # transformers would too, without the did-you-mean hint
+    if isinstance(kwargs, str):
+        text = kwargs.strip()
+        if text.startswith("{"):
+            kwargs = compat.parse_kwargs_json(text)
+        elif text and name in _REGISTRY:
+            raise ValueError(
+                f"--lr_scheduler_kwargs must be a JSON object such as '{{\"gamma\": 0.999}}', got {kwargs!r}"
+            )
+        else:
+            return
+    if name in _REGISTRY and kwargs:
+        try:
+            check_schedule_options(name, kwargs)
+        except ValueError as err:
+            if str(err).startswith("lr_scheduler_kwargs"):
+                raise
+            raise ValueError(f"lr_scheduler_kwargs for {name!r}: {err}") from None
+
+
 def _register_builtins() -> None:
-    for name, factory in BUILTIN_FACTORIES.items():
+    for name, factory in catalog.BUILTIN_FACTORIES.items():
         if name not in _REGISTRY:
             _REGISTRY[name] = _Entry(factory, builtin=True)
-            compat.set_scheduler_function(name, _CheckedFactory(name, factory))
+            compat.set_scheduler_function(name, _NamedFactory(name, factory))
 
 
 _register_builtins()
 
 
-def __getattr__(name: str):
-    # get_scheduler and check_schedule moved to hf_lrsched._hf.checked_build (which imports this module); kept importable.
-    if name in ("get_scheduler", "check_schedule"):
-        from ._hf import checked_build
-
-        return getattr(checked_build, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+compat.install_training_args_check(_check_training_args)

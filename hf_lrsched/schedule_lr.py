@@ -1,9 +1,12 @@
-"""``ScheduleLR``: the ``LambdaLR`` every hf-lrsched factory returns (fast step, checked resume)."""
+"""``ScheduleLR``: the ``LambdaLR`` every hf-lrsched factory returns (fast step, checked resume), and where a
+param group keeps its momentum (:func:`momentum_key`, :func:`momentum_value`: the one answer the factories,
+monitors, plots and recipes use)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from torch import Tensor
 from torch.optim import Optimizer
@@ -11,7 +14,7 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from .schedules import Schedule
 
-__all__ = ["ScheduleLR"]
+__all__ = ["ScheduleLR", "momentum_key", "momentum_value"]
 
 
 class ScheduleLR(LambdaLR):
@@ -158,3 +161,37 @@ class ScheduleLR(LambdaLR):
             if before.get(key) != now.get(key):
                 changes.append(f"{key}: saved {before.get(key)!r}, now {now.get(key)!r}")
         return changes
+
+
+def momentum_key(group: Mapping[str, Any]) -> str | None:
+    """``"betas"`` (Adam-style: momentum is ``betas[0]``), ``"momentum"`` (SGD-style), or ``None``.
+
+    Args:
+      group: a param group, or an optimizer's ``defaults`` (the key every group gets).
+
+    Returns:
+      The key that holds the momentum; ``None`` when the group has neither (e.g. Adagrad).
+
+    Examples:
+      >>> momentum_key({"lr": 1e-3, "betas": (0.9, 0.999)}), momentum_key({"momentum": 0.9}), momentum_key({})
+      ('betas', 'momentum', None)
+    """
+    betas = group.get("betas")
+    if isinstance(betas, (tuple, list)) and betas:
+        return "betas"
+    if "momentum" in group:
+        return "momentum"
+    return None
+
+
+def momentum_value(group: Mapping[str, Any]) -> Any:
+    """The momentum ``group`` uses: ``betas[0]`` or ``momentum`` as stored (a float, or a tensor), or ``None``.
+
+    Examples:
+      >>> momentum_value({"betas": (0.85, 0.999)}), momentum_value({"momentum": 0.9}), momentum_value({})
+      (0.85, 0.9, None)
+    """
+    key = momentum_key(group)
+    if key == "betas":
+        return group["betas"][0]
+    return group[key] if key is not None else None

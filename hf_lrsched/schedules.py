@@ -1,17 +1,18 @@
 """Pure learning-rate schedules: ``step -> multiplier`` functions.
 
-Every schedule in this package is defined once, here, as a closed-form function of the optimizer
-step (no state carried from one step to the next). A *builder* (``exponential_schedule``,
-``step_schedule``, ...) checks its options, resolves fractions of training into step counts, and
-returns a ``functools.partial`` of module-level functions: cheap to call, picklable, and free of
-attributes, so a ``LambdaLR`` built on it saves a ``torch.load(weights_only=True)``-safe state.
+Every schedule of this package is defined once, here, as a closed-form function of the optimizer
+step (no state carried from one step to the next). Each has three parts:
 
-The value is a multiplier of each parameter group's base LR (as in ``LambdaLR``). The factories in
-:mod:`hf_lrsched.factories`, the plotting tool and the recipes all evaluate these same functions.
+* its **formula**, a module-level function of the step (``_step_decay``, ``_one_cycle_value``, ...);
+* its **curve** (``step_curve``, ...), which binds the formula to options already checked and
+  resolved by :mod:`hf_lrsched._checks.options` with ``functools.partial``: cheap to call,
+  picklable, and free of attributes, so a ``LambdaLR`` built on it saves a
+  ``torch.load(weights_only=True)``-safe state;
+* its **builder** (``step_schedule``, ...), the public function: the options pass, then the curve.
 
-The checks live in :mod:`hf_lrsched._checks.validation` (shared) and :mod:`hf_lrsched._checks.options` (each
-builder's), the warmup in :mod:`hf_lrsched.warmup` and one-cycle in :mod:`hf_lrsched.one_cycle`; every
-public name of those is importable from here too.
+The value is a multiplier of each parameter group's base LR (as in ``LambdaLR``). The factories of
+:mod:`hf_lrsched.factories` (the options pass, then the curve, then a ``ScheduleLR``), the plotting
+tool and the recipes all evaluate these same functions.
 
 Conventions shared by every builder:
 
@@ -20,15 +21,11 @@ Conventions shared by every builder:
 * A length may be an ``int`` number of steps or a ``float`` in (0, 1): a fraction of
   ``num_training_steps``, rounded up (transformers' ``warmup_ratio`` rule).
 * ``min_lr_ratio`` is a floor, as a fraction of the base LR, applied after warmup.
-* Every step count is at most ``MAX_STEPS`` (2**53, the largest range of exactly representable
-  float steps), so no length overflows the float arithmetic.
-* Every multiplier a builder can return is finite and in [0, 1], checked at construction on the
-  closed-form extremes, never by evaluating T steps: every value is the peak 1, the warmup start,
-  the floor, a power of a per-step factor in (0, 1], or an interpolation between two of them. The
-  values the user gives are checked to lie in [0, 1] themselves; the derived ones (the per-step
-  ``gamma`` of ``final_lr_ratio``, one-cycle's initial and final values) by ``check_multipliers``.
-  An option that would make a length degenerate (a drop or restart that never happens inside
-  training) is a ``ValueError`` saying so.
+* Every step count is at most 2**53 (the largest range of exactly representable float steps).
+* Every multiplier is finite and in [0, 1] by construction: each value is the peak 1, the warmup
+  start, the floor, a power of a per-step factor in (0, 1], or an interpolation between two of them,
+  and the options pass checks that the values given lie in [0, 1]. An option that would make a
+  length degenerate (a drop or restart that never happens inside training) is a ``ValueError``.
 """
 
 from __future__ import annotations
@@ -38,73 +35,69 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 
-Schedule = Callable[[int], float]
+from ._checks import options as checks
+from ._checks.options import ANNEAL_STRATEGIES, WARMUP_TYPES
+from ._checks.validation import check_bool, check_choice, check_real
 
+#: A schedule: optimizer step -> multiplier of the base LR (or, for momentum, the value itself).
+Schedule = Callable[[int], float]
 
 __all__ = [
     "ANNEAL_STRATEGIES",
-    "MAX_STEPS",
     "WARMUP_TYPES",
     "Schedule",
-    "check_lengths",
-    "check_multipliers",
     "exponential_schedule",
     "multistep_schedule",
     "one_cycle_momentum_schedule",
     "one_cycle_schedule",
-    "resolve_length",
-    "resolve_pct_start",
     "sgdr_schedule",
     "step_schedule",
     "warmup_multiplier",
 ]
 
-# The checks, warmup and one-cycle live in their own modules; their public names stay importable from here
-# (and the private ones too, so a pickled schedule from an older version still resolves).
-from ._checks.options import (  # noqa: E402
-    _check_cycle_length,
-    _check_drops_inside_training,
-    _check_exponential_options,
-    _check_multistep_options,
-    _check_sgdr_options,
-    _check_step_options,
-    _resolve_milestones,
-)
-from ._checks.validation import (  # noqa: E402, F401
-    MAX_STEPS,
-    _is_int,
-    _is_real,
-    _show_int,
-    check_choice,
-    check_int,
-    check_length,
-    check_lengths,
-    check_multipliers,
-    check_real,
-    resolve_length,
-    with_option_checks,
-)
-from .one_cycle import (  # noqa: E402, F401
-    ANNEAL_STRATEGIES,
-    _one_cycle_end_steps,
-    _one_cycle_phases,
-    _one_cycle_value,
-    one_cycle_momentum_schedule,
-    one_cycle_schedule,
-    resolve_pct_start,
-)
-from .warmup import (  # noqa: E402, F401
-    WARMUP_TYPES,
-    _check_common,
-    _check_warmup_options,
-    _join_warmup,
-    _with_warmup,
-    warmup_multiplier,
-)
 
 # --------------------------------------------------------------------------------------------------
-# Decays: functions of t = steps since the end of warmup.
+# Formulas. The decays are functions of t = steps since the end of warmup.
 # --------------------------------------------------------------------------------------------------
+
+
+def warmup_multiplier(
+    step: int, *, num_warmup_steps: int, warmup_type: str = "linear", warmup_start_ratio: float = 0.0
+) -> float:
+    """Multiplier during warmup, for ``0 <= step < num_warmup_steps``.
+
+    With ``p = step / W`` and ``s = warmup_start_ratio``:
+
+    * ``linear``:      ``s + (1 - s) p`` (transformers' warmup when ``s = 0``)
+    * ``cosine``:      ``s + (1 - s) (1 - cos(pi p)) / 2``
+    * ``exponential``: ``s ** (1 - p)`` (geometric growth; needs ``s > 0``)
+
+    All three reach 1 at ``step = W``, so the schedule is continuous at the end of warmup.
+
+    Examples:
+      >>> warmup_multiplier(5, num_warmup_steps=10)
+      0.5
+      >>> warmup_multiplier(0, num_warmup_steps=10, warmup_type="exponential", warmup_start_ratio=0.01)
+      0.01
+    """
+    p = step / num_warmup_steps
+    s = warmup_start_ratio
+    if warmup_type == "linear":
+        return s + (1.0 - s) * p
+    if warmup_type == "cosine":
+        return s + (1.0 - s) * (1.0 - math.cos(math.pi * p)) / 2.0
+    return s ** (1.0 - p)
+
+
+def _join_warmup(
+    step: int, *, num_warmup_steps: int, warmup_type: str, warmup_start_ratio: float, decay: Schedule
+) -> float:
+    # Like optax.join_schedules: the decay sees the step count since the end of warmup.
+    if step < num_warmup_steps:
+        return warmup_multiplier(
+            step, num_warmup_steps=num_warmup_steps, warmup_type=warmup_type, warmup_start_ratio=warmup_start_ratio
+        )
+    return decay(step - num_warmup_steps)
 
 
 def _exponential_decay(t: int, *, gamma: float, staircase_steps: int, min_lr_ratio: float) -> float:
@@ -139,12 +132,192 @@ def _cosine_restarts_decay(
     return min_lr_ratio + (peak - min_lr_ratio) * (1.0 + math.cos(math.pi * t_cur / t_i)) / 2.0
 
 
+def _one_cycle_value(
+    step: int,
+    *,
+    phases: tuple[tuple[float, float, float, float], ...],
+    anneal_strategy: str,
+    floor: float = 0.0,
+) -> float:
+    # phases: (start_step, end_step, start_value, end_value). The first phase whose end_step is not
+    # passed applies, else the last; past the last update (step T-1) its final value is held (torch
+    # raises after T and extrapolates at T).
+    for start_step, end_step, start, end in phases:  # noqa: B007  (the phase found is used below)
+        if step <= end_step:
+            break
+    else:
+        step = min(step, end_step)
+    pct = (step - start_step) / (end_step - start_step)
+    # The arithmetic of OneCycleLR's _annealing_cos / _annealing_linear, so results agree to the ulp.
+    if anneal_strategy == "cos":
+        value = end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+    else:
+        value = (end - start) * pct + start
+    return floor if value < floor else value  # a NaN is never replaced by the floor
+
+
 # --------------------------------------------------------------------------------------------------
-# Builders.
+# Curves: the formulas bound to options resolved by hf_lrsched._checks.options (lengths in steps).
+# They derive the defaults left at None and check nothing.
 # --------------------------------------------------------------------------------------------------
 
 
-@with_option_checks(_check_warmup_options, _check_exponential_options)
+def _with_warmup(decay: Schedule, num_warmup_steps: int, warmup_type: str, warmup_start_ratio: float) -> Schedule:
+    if num_warmup_steps == 0:
+        return decay
+    return functools.partial(
+        _join_warmup,
+        num_warmup_steps=num_warmup_steps,
+        warmup_type=warmup_type,
+        warmup_start_ratio=float(warmup_start_ratio),
+        decay=decay,
+    )
+
+
+def exponential_curve(
+    *,
+    num_warmup_steps: int,
+    num_training_steps: int | None,
+    gamma: float | None,
+    final_lr_ratio: float | None,
+    staircase_steps: int | None,
+    min_lr_ratio: float,
+    warmup_type: str,
+    warmup_start_ratio: float,
+) -> Schedule:
+    """The curve of :func:`exponential_schedule`, from resolved options."""
+    if gamma is None:  # in (0, 1]: a root of a ratio in (0, 1]
+        ratio = 0.01 if final_lr_ratio is None else final_lr_ratio
+        gamma = ratio ** (1.0 / (num_training_steps - num_warmup_steps))
+    decay = functools.partial(
+        _exponential_decay, gamma=float(gamma), staircase_steps=staircase_steps or 1, min_lr_ratio=float(min_lr_ratio)
+    )
+    return _with_warmup(decay, num_warmup_steps, warmup_type, warmup_start_ratio)
+
+
+def step_curve(
+    *,
+    num_warmup_steps: int,
+    num_training_steps: int,
+    step_size: int | None,
+    gamma: float,
+    min_lr_ratio: float,
+    warmup_type: str,
+    warmup_start_ratio: float,
+) -> Schedule:
+    """The curve of :func:`step_schedule`, from resolved options."""
+    if step_size is None:  # a run with a single step after warmup has no room for a drop: flat
+        step_size = max(1, math.ceil((num_training_steps - num_warmup_steps) / 3))
+    decay = functools.partial(_step_decay, step_size=step_size, gamma=float(gamma), min_lr_ratio=float(min_lr_ratio))
+    return _with_warmup(decay, num_warmup_steps, warmup_type, warmup_start_ratio)
+
+
+def multistep_curve(
+    *,
+    num_warmup_steps: int,
+    num_training_steps: int,
+    milestones: Sequence[int] | None,
+    gamma: float,
+    min_lr_ratio: float,
+    warmup_type: str,
+    warmup_start_ratio: float,
+) -> Schedule:
+    """The curve of :func:`multistep_schedule`, from resolved options (milestones in absolute steps)."""
+    warmup, total = num_warmup_steps, num_training_steps
+    if milestones is None:
+        span = total - warmup
+        steps = sorted({warmup + max(1, math.ceil(span * f)) for f in (0.5, 0.75)})
+        # Very short runs may leave no room after the peak step: then there is no drop at all.
+        milestones = [s for s in steps if s < total]
+    relative = tuple(s - warmup for s in milestones)
+    decay = functools.partial(
+        _multistep_decay, milestones=relative, gamma=float(gamma), min_lr_ratio=float(min_lr_ratio)
+    )
+    return _with_warmup(decay, warmup, warmup_type, warmup_start_ratio)
+
+
+def sgdr_curve(
+    *,
+    num_warmup_steps: int,
+    num_training_steps: int,
+    cycle_steps: int | None,
+    cycle_mult: int,
+    cycle_decay: float,
+    min_lr_ratio: float,
+    warmup_type: str,
+    warmup_start_ratio: float,
+) -> Schedule:
+    """The curve of :func:`sgdr_schedule`, from resolved options."""
+    span = num_training_steps - num_warmup_steps
+    if cycle_steps is None:  # a quarter of the decay, but at least 2 steps so that it anneals
+        cycle_steps = min(span, max(2, math.ceil(span / 4)))
+    decay = functools.partial(
+        _cosine_restarts_decay,
+        cycle_steps=cycle_steps,
+        cycle_mult=int(cycle_mult),
+        cycle_decay=float(cycle_decay),
+        min_lr_ratio=float(min_lr_ratio),
+    )
+    return _with_warmup(decay, num_warmup_steps, warmup_type, warmup_start_ratio)
+
+
+def _one_cycle_phases(end_steps: tuple[float, ...], points) -> tuple[tuple[float, float, float, float], ...]:
+    starts = (0.0, *end_steps[:-1])
+    return tuple((a, b, p[0], p[1]) for a, b, p in zip(starts, end_steps, points, strict=True))
+
+
+def one_cycle_curve(
+    *,
+    num_warmup_steps: int,
+    num_training_steps: int,
+    pct_start: float | None,
+    anneal_strategy: str,
+    div_factor: float,
+    final_div_factor: float,
+    three_phase: bool,
+    min_lr_ratio: float,
+    **_momentum_options,
+) -> Schedule:
+    """The LR curve of one-cycle (a multiplier of ``max_lr``), from resolved options."""
+    pct = checks.one_cycle_pct_start(pct_start, num_warmup_steps, num_training_steps)
+    end_steps = checks.one_cycle_end_steps(num_training_steps, pct, three_phase)
+    initial = 1.0 / div_factor
+    minimum = initial / final_div_factor
+    points = ((initial, 1.0), (1.0, initial), (initial, minimum)) if three_phase else ((initial, 1.0), (1.0, minimum))
+    return functools.partial(
+        _one_cycle_value,
+        phases=_one_cycle_phases(end_steps, points),
+        anneal_strategy=anneal_strategy,
+        floor=float(min_lr_ratio),
+    )
+
+
+def one_cycle_momentum_curve(
+    *,
+    num_warmup_steps: int,
+    num_training_steps: int,
+    pct_start: float | None,
+    anneal_strategy: str,
+    three_phase: bool,
+    base_momentum: float,
+    max_momentum: float,
+    **_lr_options,
+) -> Schedule:
+    """The momentum curve of one-cycle (an absolute value), from resolved options and one group's momenta."""
+    pct = checks.one_cycle_pct_start(pct_start, num_warmup_steps, num_training_steps)
+    end_steps = checks.one_cycle_end_steps(num_training_steps, pct, three_phase)
+    low, high = float(base_momentum), float(max_momentum)
+    points = ((high, low), (low, high), (high, high)) if three_phase else ((high, low), (low, high))
+    return functools.partial(
+        _one_cycle_value, phases=_one_cycle_phases(end_steps, points), anneal_strategy=anneal_strategy
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Builders: the options pass, then the curve.
+# --------------------------------------------------------------------------------------------------
+
+
 def exponential_schedule(
     num_warmup_steps: int | float = 0,
     num_training_steps: int | None = None,
@@ -190,29 +363,19 @@ def exponential_schedule(
       >>> round(g(100), 12)
       0.01
     """
-    warmup, total, warmup_type, start, floor = _check_common(
-        num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio, require_total=False
+    options = checks.exponential_options(
+        num_warmup_steps,
+        num_training_steps,
+        gamma=gamma,
+        final_lr_ratio=final_lr_ratio,
+        staircase_steps=staircase_steps,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
     )
-    _check_exponential_options(gamma, final_lr_ratio, staircase_steps)
-    if gamma is not None:
-        gamma = float(gamma)
-    else:
-        ratio = 0.01 if final_lr_ratio is None else float(final_lr_ratio)
-        if total is None:
-            raise ValueError(
-                "num_training_steps is required unless gamma is given (final_lr_ratio="
-                f"{ratio!r} is reached at num_training_steps), got num_training_steps=None"
-            )
-        gamma = ratio ** (1.0 / (total - warmup))
-    k = 1 if staircase_steps is None else resolve_length("staircase_steps", staircase_steps, total, minimum=1)
-    if total is not None and k > 1:
-        _check_drops_inside_training("staircase_steps", staircase_steps, k, warmup, total)
-    check_multipliers("warmup_exponential", decay_per_step=gamma)  # derived from final_lr_ratio
-    decay = functools.partial(_exponential_decay, gamma=gamma, staircase_steps=k, min_lr_ratio=floor)
-    return _with_warmup(decay, warmup, warmup_type, start)
+    return exponential_curve(**options)
 
 
-@with_option_checks(_check_warmup_options, _check_step_options)
 def step_schedule(
     num_warmup_steps: int | float,
     num_training_steps: int,
@@ -247,20 +410,18 @@ def step_schedule(
       >>> [f(s) for s in range(9)]
       [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25]
     """
-    warmup, total, warmup_type, start, floor = _check_common(
-        num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio
+    options = checks.step_options(
+        num_warmup_steps,
+        num_training_steps,
+        step_size=step_size,
+        gamma=gamma,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
     )
-    _check_step_options(step_size, gamma)
-    if step_size is None:  # a run with a single step after warmup has no room for a drop: flat
-        size = max(1, math.ceil((total - warmup) / 3))
-    else:
-        size = resolve_length("step_size", step_size, total, minimum=1)
-        _check_drops_inside_training("step_size", step_size, size, warmup, total)
-    decay = functools.partial(_step_decay, step_size=size, gamma=float(gamma), min_lr_ratio=floor)
-    return _with_warmup(decay, warmup, warmup_type, start)
+    return step_curve(**options)
 
 
-@with_option_checks(_check_warmup_options, _check_multistep_options)
 def multistep_schedule(
     num_warmup_steps: int | float,
     num_training_steps: int,
@@ -298,23 +459,18 @@ def multistep_schedule(
       >>> [round(f(s), 12) for s in (59, 60, 120, 160, 199)]
       [1.0, 0.2, 0.04, 0.008, 0.008]
     """
-    warmup, total, warmup_type, start, floor = _check_common(
-        num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio
+    options = checks.multistep_options(
+        num_warmup_steps,
+        num_training_steps,
+        milestones=milestones,
+        gamma=gamma,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
     )
-    _check_multistep_options(milestones, gamma)
-    if milestones is None:
-        span = total - warmup
-        steps = sorted({warmup + max(1, math.ceil(span * f)) for f in (0.5, 0.75)})
-        # Very short runs may leave no room after the peak step: then there is no drop at all.
-        steps = [s for s in steps if s < total]
-    else:
-        steps = _resolve_milestones(milestones, warmup, total)
-    relative = tuple(s - warmup for s in steps)
-    decay = functools.partial(_multistep_decay, milestones=relative, gamma=float(gamma), min_lr_ratio=floor)
-    return _with_warmup(decay, warmup, warmup_type, start)
+    return multistep_curve(**options)
 
 
-@with_option_checks(_check_warmup_options, _check_sgdr_options)
 def sgdr_schedule(
     num_warmup_steps: int | float,
     num_training_steps: int,
@@ -358,22 +514,119 @@ def sgdr_schedule(
       >>> [round(f(s), 6) for s in range(8)]
       [1.0, 0.853553, 0.5, 0.146447, 1.0, 0.853553, 0.5, 0.146447]
     """
-    warmup, total, warmup_type, start, floor = _check_common(
-        num_warmup_steps, num_training_steps, warmup_type, warmup_start_ratio, min_lr_ratio
+    options = checks.sgdr_options(
+        num_warmup_steps,
+        num_training_steps,
+        cycle_steps=cycle_steps,
+        cycle_mult=cycle_mult,
+        cycle_decay=cycle_decay,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
     )
-    _check_sgdr_options(cycle_steps, cycle_mult, cycle_decay)
-    span = total - warmup
-    if cycle_steps is None:  # a quarter of the decay, but at least 2 steps so that it anneals
-        cycle = min(span, max(2, math.ceil(span / 4)))
-    else:
-        cycle = resolve_length("cycle_steps", cycle_steps, total, minimum=1)
-    if cycle_steps is not None:
-        _check_cycle_length(cycle_steps, cycle, cycle_mult, span)
-    decay = functools.partial(
-        _cosine_restarts_decay,
-        cycle_steps=cycle,
-        cycle_mult=int(cycle_mult),
-        cycle_decay=float(cycle_decay),
-        min_lr_ratio=floor,
+    return sgdr_curve(**options)
+
+
+def one_cycle_schedule(
+    num_training_steps: int,
+    *,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
+    min_lr_ratio: float = 0.0,
+) -> Schedule:
+    r"""The 1cycle learning-rate policy (Smith & Topin 2017), as a multiplier of ``max_lr``.
+
+    Two phases (default): rise from ``1/div_factor`` to 1 over the first ``pct_start`` of training,
+    then anneal to ``1/(div_factor * final_div_factor)``. With ``three_phase`` the LR rises, falls
+    back symmetrically to ``1/div_factor``, then anneals to the minimum. Each phase interpolates with
+    ``anneal_strategy``: ``cos``, :math:`e + (s - e)(1 + \cos(\pi p))/2`, or ``linear``. Phase
+    boundaries and arithmetic are those of ``torch.optim.lr_scheduler.OneCycleLR``; past the last
+    update the final value is held (torch raises).
+
+    Args:
+      num_training_steps: total optimizer steps (``total_steps``), >= 2.
+      pct_start: fraction of training spent rising, in (0, 1).
+      anneal_strategy: ``"cos"`` or ``"linear"``.
+      div_factor: initial LR is ``max_lr / div_factor``; >= 1 (the start never exceeds the peak).
+      final_div_factor: final LR is ``max_lr / (div_factor * final_div_factor)``; >= 1 (the end
+        never exceeds the start).
+      three_phase: use the three-phase variant.
+      min_lr_ratio: floor, as a fraction of ``max_lr``.
+
+    Returns:
+      A function ``step -> multiplier of max_lr``.
+
+    Examples:
+      >>> f = one_cycle_schedule(100, pct_start=0.25)
+      >>> round(f(0), 12), f(24), f(99)
+      (0.04, 1.0, 4e-06)
+    """
+    options = dict(
+        pct_start=pct_start,
+        anneal_strategy=anneal_strategy,
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+        three_phase=three_phase,
+        min_lr_ratio=min_lr_ratio,
     )
-    return _with_warmup(decay, warmup, warmup_type, start)
+    checks.check_one_cycle_lr_options(**options)
+    _check_one_cycle_length(num_training_steps, pct_start, three_phase)
+    return one_cycle_curve(num_warmup_steps=0, num_training_steps=num_training_steps, **options)
+
+
+def one_cycle_momentum_schedule(
+    num_training_steps: int,
+    *,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    three_phase: bool = False,
+    base_momentum: float = 0.85,
+    max_momentum: float = 0.95,
+) -> Schedule:
+    """The momentum (or Adam ``beta1``) that goes with :func:`one_cycle_schedule`: an absolute value.
+
+    It moves opposite to the LR: ``max_momentum`` -> ``base_momentum`` while the LR rises, back to
+    ``max_momentum`` while it falls (and held there in the third phase of ``three_phase``).
+
+    Args:
+      num_training_steps: total optimizer steps, >= 2.
+      pct_start: fraction of training spent rising, in (0, 1).
+      anneal_strategy: ``"cos"`` or ``"linear"``.
+      three_phase: use the three-phase variant.
+      base_momentum: lowest momentum, at the LR peak, in [0, 1).
+      max_momentum: highest momentum, at the ends, in [0, 1).
+
+    Returns:
+      A function ``step -> momentum``.
+
+    Examples:
+      >>> m = one_cycle_momentum_schedule(100, pct_start=0.25)
+      >>> m(0), m(24), m(99)
+      (0.95, 0.85, 0.95)
+    """
+    checks.check_pct_start(pct_start)
+    check_bool("three_phase", three_phase)
+    check_choice("anneal_strategy", anneal_strategy, ANNEAL_STRATEGIES)
+    # One value each: a list (one per param group) is the factory's form.
+    check_real("base_momentum", base_momentum, 0.0, 1.0, high_open=True)
+    check_real("max_momentum", max_momentum, 0.0, 1.0, high_open=True)
+    _check_one_cycle_length(num_training_steps, pct_start, three_phase)
+    return one_cycle_momentum_curve(
+        num_warmup_steps=0,
+        num_training_steps=num_training_steps,
+        pct_start=pct_start,
+        anneal_strategy=anneal_strategy,
+        three_phase=three_phase,
+        base_momentum=base_momentum,
+        max_momentum=max_momentum,
+    )
+
+
+def _check_one_cycle_length(num_training_steps, pct_start, three_phase) -> None:
+    # The pure builders have no warmup: pct_start is given (a None would mean "derive it from the warmup").
+    if pct_start is None:
+        checks.check_pct_start(pct_start)  # raises
+    checks.one_cycle_lengths(0, num_training_steps, pct_start, three_phase)

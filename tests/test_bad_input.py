@@ -19,7 +19,8 @@ import torch
 
 import hf_lrsched
 from hf_lrsched import catalog
-from hf_lrsched.factories import BUILTIN_FACTORIES
+from hf_lrsched._checks import validation
+from hf_lrsched.catalog import BUILTIN_FACTORIES
 
 WARMUP_SCHEDULES = catalog.warmup_names()
 ALL_SCHEDULES = catalog.names()
@@ -280,7 +281,7 @@ def test_sgdr_one_step_cycle_is_fine_when_one_step_follows_warmup(make_optimizer
 )
 def test_huge_ints_are_shown_in_full_up_to_30_digits(value, shown):
     with pytest.raises(ValueError, match=re.escape(f"must be <= 9007199254740992, got {shown}")):
-        hf_lrsched.schedules.check_int("x", value)
+        validation.check_int("x", value)
 
 
 def test_sgdr_with_huge_cycle_mult_at_the_limit_runs_to_the_end(make_optimizer):
@@ -661,10 +662,10 @@ def test_the_pure_momentum_builder_checks_its_own_options(options, message):
 
 
 # --------------------------------------------------------------------------------------------------
-# The validation helpers of hf_lrsched.schedules, message for message (found by mutation testing)
+# The validation helpers of hf_lrsched._checks.validation, message for message (found by mutation testing)
 # --------------------------------------------------------------------------------------------------
 
-S = hf_lrsched.schedules
+S = validation
 
 
 @pytest.mark.parametrize(
@@ -680,19 +681,19 @@ S = hf_lrsched.schedules
             "number of steps",
         ),
         (lambda: S.check_lengths(0, None), "num_training_steps is required for this schedule, got None"),
-        (lambda: S.step_schedule(0, None), "num_training_steps is required for this schedule, got None"),
-        (lambda: S.step_schedule(None, 10), "num_warmup_steps must be an int number of steps or a float in (0, 1)"),
+        (lambda: hf_lrsched.schedules.step_schedule(0, None), "num_training_steps is required for this schedule, got None"),
+        (lambda: hf_lrsched.schedules.step_schedule(None, 10), "num_warmup_steps must be an int number of steps or a float in (0, 1)"),
         (
-            lambda: S.step_schedule(2, 10, warmup_type="exponential"),
+            lambda: hf_lrsched.schedules.step_schedule(2, 10, warmup_type="exponential"),
             "warmup_type='exponential' needs warmup_start_ratio > 0 (it multiplies up from it), got "
             "warmup_start_ratio=0.0",
         ),
         (
-            lambda: S.exponential_schedule(0, 2, gamma=0.5, staircase_steps=2),
+            lambda: hf_lrsched.schedules.exponential_schedule(0, 2, gamma=0.5, staircase_steps=2),
             "staircase_steps=2 (2 steps) is not shorter than the 2 steps after warmup",
         ),
         (
-            lambda: S.exponential_schedule(10, 200, staircase_steps=0.95),
+            lambda: hf_lrsched.schedules.exponential_schedule(10, 200, staircase_steps=0.95),
             "staircase_steps=0.95 (190 steps) is not shorter than the 190 steps after warmup",
         ),
     ],
@@ -704,7 +705,7 @@ def test_helper_messages(call, message):
 
 def test_check_lengths_without_warmup_and_fractional_staircase():
     assert S.check_lengths(None, 100, require_warmup=False) == (None, 100)
-    f = S.exponential_schedule(0, 100, gamma=0.5, staircase_steps=0.1)  # 10 steps
+    f = hf_lrsched.schedules.exponential_schedule(0, 100, gamma=0.5, staircase_steps=0.1)  # 10 steps
     assert [f(9), f(10)] == [1.0, 0.5**10]
 
 
@@ -823,16 +824,17 @@ def test_mixed_milestones_are_ordered_after_resolving_and_named_by_index():
 
 
 def test_pct_start_from_warmup_two_phase_by_default_and_says_where_it_came_from():
-    from hf_lrsched.one_cycle import resolve_pct_start
+    from hf_lrsched._checks.options import one_cycle_lengths, one_cycle_pct_start
 
-    assert resolve_pct_start(None, 6, 10) == 0.6  # two phases: 0.6 is allowed
-    assert resolve_pct_start(None, 0, 10) == 0.3  # no warmup: torch's default
+    assert one_cycle_pct_start(None, 6, 10) == 0.6  # two phases: 0.6 is allowed
+    assert one_cycle_lengths(6, 10, None, False) == (6, 10)
+    assert one_cycle_pct_start(None, 0, 10) == 0.3  # no warmup: torch's default
     with pytest.raises(ValueError, match=r"^num_warmup_steps=6 gives pct_start = 6/10 = 0.6: pct_start=0.6 is too"):
-        resolve_pct_start(None, 6, 10, three_phase=True)
+        one_cycle_lengths(6, 10, None, True)
     with pytest.raises(ValueError, match=r"^pct_start=0.9 is too large for three_phase=True"):
-        resolve_pct_start(0.9, 0, 10, three_phase=True)
+        one_cycle_lengths(0, 10, 0.9, True)
     with pytest.raises(ValueError, match="^num_training_steps must be >= 2, got 1$"):
-        resolve_pct_start(0.3, 0, 1)
+        one_cycle_lengths(0, 1, 0.3, False)
 
 
 @pytest.mark.parametrize(

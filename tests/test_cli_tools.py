@@ -17,8 +17,8 @@ import torch
 import hf_lrsched
 from hf_lrsched import catalog, schedules
 from hf_lrsched._hf import compat
+from hf_lrsched.catalog import BUILTIN_FACTORIES
 from hf_lrsched.cli import build_parser, main
-from hf_lrsched.factories import BUILTIN_FACTORIES
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

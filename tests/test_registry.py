@@ -29,9 +29,9 @@ from transformers import HfArgumentParser, SchedulerType, TrainingArguments
 from transformers.optimization import TYPE_TO_SCHEDULER_FUNCTION
 
 import hf_lrsched
-from hf_lrsched import catalog, schedules
+from hf_lrsched import ScheduleLR, catalog, schedules
 from hf_lrsched._hf import compat
-from hf_lrsched.factories import BUILTIN_FACTORIES, ScheduleLR
+from hf_lrsched.catalog import BUILTIN_FACTORIES
 
 OURS = tuple(catalog.names())
 TOTAL, WARMUP = 40, 4
@@ -419,27 +419,17 @@ def test_check_schedule_options_checks_values_that_need_no_length():
         hf_lrsched.check_schedule_options("sgdr", {"warmup_type": "cubic"})
 
 
-def test_options_are_checked_early_without_building_the_schedule():
-    from hf_lrsched._checks.option_probe import check_options_early
-
-    built, checked = [], []
-
-    def check_size(size):
-        checked.append(size)
-        if size < 1:
-            raise ValueError(f"size must be >= 1, got {size}")
+def test_a_users_options_are_checked_by_name_early_and_never_built(user_name):
+    built = []
 
     def get_blocks(optimizer, num_warmup_steps=0, num_training_steps=None, size=4):
         built.append(size)
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
-    get_blocks.option_checks = (check_size,)
-    check_options_early(get_blocks, {"size": 2})
-    with pytest.raises(ValueError, match="size must be >= 1, got 0"):
-        check_options_early(get_blocks, {"size": 0})
-    assert checked == [2, 0] and built == []
-    del get_blocks.option_checks  # a factory that records no checks is not checked (nor built) early
-    check_options_early(get_blocks, {"size": 0})
+    hf_lrsched.register_schedule(user_name, get_blocks)
+    hf_lrsched.check_schedule_options(user_name, {"size": 0})  # its values are its own business
+    with pytest.raises(ValueError, match=r"unknown option 'sise' for schedule .* \(did you mean 'size'\?\)"):
+        hf_lrsched.check_schedule_options(user_name, {"sise": 2})
     assert built == []
 
 

@@ -318,11 +318,3 @@ def test_one_cycle_max_lr_keeps_tensor_lrs_tensors():
         opt.step()
         sched.step()
     assert [float(g["lr"]) for g in opt.param_groups] == pytest.approx([0.5, 0.5], rel=1e-6)
-
-
-def test_factories_keeps_builtin_factories_importable_and_nothing_else():
-    from hf_lrsched import catalog, factories
-
-    assert factories.BUILTIN_FACTORIES is catalog.BUILTIN_FACTORIES
-    with pytest.raises(AttributeError, match="^module 'hf_lrsched.factories' has no attribute 'builtin_factories'$"):
-        factories.builtin_factories  # noqa: B018  (the attribute access is the test)

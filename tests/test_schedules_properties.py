@@ -14,6 +14,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from hf_lrsched import schedules
+from hf_lrsched._checks import validation
 
 SETTINGS = settings(max_examples=200, deadline=None)
 # Rounding slack for comparisons of values computed by different formulas (a few ulps).
@@ -321,7 +322,7 @@ def test_one_cycle_rises_then_falls_and_momentum_mirrors_it(options, momentum_a,
 )
 def test_fractional_lengths_equal_their_step_count(total, fraction, kind):
     minimum = 0 if kind in ("warmup", "milestone") else 1
-    steps = schedules.resolve_length(kind, fraction, total, minimum=minimum)
+    steps = validation.resolve_length(kind, fraction, total, minimum=minimum)
     # Rounds up (never loses a step) to the first whole step at or past fraction * total, up to
     # float noise in the product; the exact rule is pinned by the literal table below.
     assert steps >= fraction * total - 1e-6
@@ -366,7 +367,7 @@ FRACTION_TABLE = [
 
 @pytest.mark.parametrize("total, fraction, minimum, steps", FRACTION_TABLE)
 def test_fraction_resolution_table(total, fraction, minimum, steps):
-    assert schedules.resolve_length("x", fraction, total, minimum=minimum) == steps
+    assert validation.resolve_length("x", fraction, total, minimum=minimum) == steps
 
 
 # --------------------------------------------------------------------------------------------------

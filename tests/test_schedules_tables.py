@@ -15,6 +15,7 @@ import re
 import pytest
 
 from hf_lrsched import schedules
+from hf_lrsched._checks import validation
 
 COS_QUARTER = math.cos(math.pi / 4)  # sqrt(2) / 2
 
@@ -299,4 +300,4 @@ def test_exponential_default_warmup_is_none():
 )
 def test_fractions_round_up_without_float_noise(total, fraction, steps):
     # 0.3 * 100 = 30.000000000000004 is 30 steps; 30.1 is 31; noise below 1e-9 never adds a step
-    assert schedules.resolve_length("x", fraction, total) == steps
+    assert validation.resolve_length("x", fraction, total) == steps

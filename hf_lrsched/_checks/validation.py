@@ -1,15 +1,15 @@
-"""Checks of schedule options: every error is a ``ValueError`` naming the option and the value it got.
+"""The vocabulary of every check: each error is a ``ValueError`` naming the option and the value it got.
 
-Used by the builders (:mod:`hf_lrsched.schedules`), the factories, the registry and the tools, so
-an option is checked one way everywhere. Step counts are at most :data:`MAX_STEPS`.
+The schedules' option checks (:mod:`hf_lrsched._checks.options`), the registry and the tools all say
+"wrong" in these words, so an option reads the same wherever it is checked. Step counts are at most
+:data:`MAX_STEPS`.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 #: Largest accepted step count: steps up to 2**53 are exact as floats (the phase arithmetic uses them).
 MAX_STEPS = 2**53
@@ -24,16 +24,18 @@ __all__ = [
     "check_multipliers",
     "check_per_group",
     "check_real",
+    "is_int",
+    "is_real",
+    "length_in_steps",
     "resolve_length",
-    "with_option_checks",
 ]
 
 
-def _is_int(value) -> bool:
+def is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _is_real(value) -> bool:
+def is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
@@ -51,7 +53,7 @@ def check_int(name: str, value, *, minimum: int = 0, maximum: int = MAX_STEPS) -
       ...
       ValueError: num_steps must be >= 2, got 1
     """
-    if not _is_int(value):
+    if not is_int(value):
         raise ValueError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {_show_int(value)}")
@@ -103,7 +105,7 @@ def check_real(
       ...
       ValueError: end_lr must be a finite number, got inf
     """
-    if not _is_real(value):
+    if not is_real(value):
         raise ValueError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
     try:
         value = float(value)
@@ -166,9 +168,9 @@ def check_length(name: str, value, *, minimum: int = 0) -> int | float:
       ...
       ValueError: step_size must be an int number of steps or a float in (0, 1) (a fraction of ...), got 1.5
     """
-    if _is_int(value):
+    if is_int(value):
         return check_int(name, value, minimum=minimum, maximum=MAX_STEPS)
-    if _is_real(value) and 0.0 < value < 1.0:
+    if is_real(value) and 0.0 < value < 1.0:
         return float(value)
     raise ValueError(
         f"{name} must be an int number of steps or a float in (0, 1) (a fraction of num_training_steps), got {value!r}"
@@ -176,10 +178,9 @@ def check_length(name: str, value, *, minimum: int = 0) -> int | float:
 
 
 def resolve_length(name: str, value, num_training_steps: int | None, *, minimum: int = 0) -> int:
-    """Turn a length given as steps (``int``) or as a fraction of training (``float`` in (0, 1)) into steps.
+    """Check a length given as steps (``int``) or as a fraction of training (``float`` in (0, 1)); return it in steps.
 
-    Fractions round up, as transformers does for ``warmup_ratio``; the product is first rounded to
-    9 decimals so that ``0.3 * 100`` gives 30, not 31.
+    :func:`check_length`, then :func:`length_in_steps`.
 
     Args:
       name: option name, used in error messages.
@@ -196,9 +197,25 @@ def resolve_length(name: str, value, num_training_steps: int | None, *, minimum:
       >>> resolve_length("num_warmup_steps", 250, None)
       250
     """
-    value = check_length(name, value, minimum=minimum)
-    if isinstance(value, int):
-        return value
+    return length_in_steps(name, check_length(name, value, minimum=minimum), num_training_steps, minimum=minimum)
+
+
+def length_in_steps(name: str, value: int | float, num_training_steps: int | None, *, minimum: int = 0) -> int:
+    """A length already checked by :func:`check_length`, in steps: the one place a fraction becomes steps.
+
+    Fractions round up, as transformers does for ``warmup_ratio``; the product is first rounded to
+    9 decimals so that ``0.3 * 100`` gives 30, not 31.
+
+    Examples:
+      >>> length_in_steps("step_size", 0.3, 100), length_in_steps("step_size", 0.001, 100, minimum=1)
+      (30, 1)
+      >>> length_in_steps("step_size", 0.3, None)
+      Traceback (most recent call last):
+      ...
+      ValueError: step_size=0.3 is a fraction of training, which needs num_training_steps; ...
+    """
+    if is_int(value):
+        return int(value)
     if num_training_steps is None:
         raise ValueError(
             f"{name}={value!r} is a fraction of training, which needs num_training_steps; "
@@ -221,30 +238,6 @@ def check_per_group(name: str, value, low: float | None = None, high: float | No
     if isinstance(value, (list, tuple)):
         return [check_real(f"{name}[{i}]", v, low, high, **interval) for i, v in enumerate(value)]
     return [check_real(name, value, low, high, **interval)]
-
-
-def with_option_checks(*checks: Callable[..., Any]) -> Callable[[Callable], Callable]:
-    """Record on a builder or factory the checks of its options that need no run length.
-
-    Each check takes some of the options by name and raises ``ValueError`` for a value that is
-    wrong whatever the length of training. The function itself calls them too; recording them lets
-    :func:`hf_lrsched._checks.option_probe.check_options_early` run them before the length is known (when
-    ``TrainingArguments`` is parsed), without building anything.
-
-    Examples:
-      >>> def check_gamma(gamma):
-      ...     check_real("gamma", gamma, 0.0, 1.0, low_open=True)
-      >>> @with_option_checks(check_gamma)
-      ... def halving(num_warmup_steps, num_training_steps, *, gamma=0.5): ...
-      >>> halving.option_checks[0].__name__
-      'check_gamma'
-    """
-
-    def record(function: Callable) -> Callable:
-        function.option_checks = checks
-        return function
-
-    return record
 
 
 def check_lengths(

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The ``hf-lrsched`` subcommands: ``list``, ``plot`` and ``run``."""

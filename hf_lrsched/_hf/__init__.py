@@ -1,1 +1,2 @@
-"""placeholder"""
+"""What touches transformers: its scheduler tables (``compat``) and what ``hf-lrsched run`` changes while a
+script runs (``script_patch``, ``multi_process_warnings``)."""

@@ -15,13 +15,13 @@ import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .._checks.validation import _is_int
+from .._checks.validation import is_int
 
 __all__ = ["steps_options"]
 
 
 def _in_steps(value) -> bool:
-    return _is_int(value)  # an int is a number of steps; a float is a fraction of training
+    return is_int(value)  # an int is a number of steps; a float is a fraction of training
 
 
 def steps_options(name: str, options: Mapping[str, Any]) -> list[tuple[str, str]]:

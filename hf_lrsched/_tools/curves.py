@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from .._checks.validation import check_choice, check_int, check_real
-from .._hf.checked_build import get_scheduler
-from ..momentum import momentum_key, momentum_value
+from ..registry import get_scheduler
+from ..schedule_lr import momentum_key, momentum_value
 
 __all__ = ["ScheduleCurve", "schedule_curve", "schedule_curves"]
 

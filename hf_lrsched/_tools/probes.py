@@ -17,6 +17,7 @@ import torch
 from .._checks.validation import check_int
 from ..lr_finder import _batches
 from .finder_state import _Snapshot, batch_device
+from .stepper import Stepper
 
 __all__ = ["compressed_schedule"]
 
@@ -74,71 +75,6 @@ def compressed_schedule(
 # --------------------------------------------------------------------------------------------------
 # One probe.
 # --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Stepper:
-    """One optimizer update on given batches, as the training loop makes it (backward, clip, step)."""
-
-    model: Any
-    optimizer: Any
-    accelerator: Any
-    loss_fn: Callable
-    max_grad_norm: float | None
-
-    def __post_init__(self) -> None:
-        from accelerate.optimizer import AcceleratedOptimizer
-
-        acc = self.accelerator
-        # As find_lr: accelerator.backward needs a prepared optimizer when it scales the loss (fp16).
-        self.use_accelerator = acc is not None and (
-            getattr(acc, "scaler", None) is None or isinstance(self.optimizer, AcceleratedOptimizer)
-        )
-        self.autocast = acc.autocast if acc is not None else None
-        # accelerator.backward divides by its gradient_accumulation_steps: undo it, we accumulate here.
-        self.undo_division = getattr(acc, "gradient_accumulation_steps", 1) if self.use_accelerator else 1
-
-    def loss(self, batch) -> torch.Tensor:
-        if self.autocast is not None:
-            with self.autocast():
-                return self.loss_fn(self.model, batch)
-        return self.loss_fn(self.model, batch)
-
-    def update(self, batches: list, lr: float) -> float:
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-        self.optimizer.zero_grad(set_to_none=True)
-        total = 0.0
-        for batch in batches:
-            loss = self.loss(batch)
-            scaled = loss * (self.undo_division / len(batches))
-            if self.use_accelerator:
-                self.accelerator.backward(scaled)
-            else:
-                scaled.backward()
-            total += float(loss.detach())
-        if self.max_grad_norm:
-            params = [p for g in self.optimizer.param_groups for p in g["params"]]
-            if self.use_accelerator:
-                self.accelerator.clip_grad_norm_(params, self.max_grad_norm)
-            else:
-                torch.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        return total / len(batches)
-
-    def heldout_loss(self, batches: list) -> float:
-        """Mean loss over the held-out batches, averaged over processes (all processes get the same value)."""
-        training = self.model.training
-        self.model.eval()
-        with torch.no_grad():
-            losses = torch.stack([self.loss(batch).detach().float() for batch in batches]).mean()
-        self.model.train(training)
-        acc = self.accelerator
-        if acc is not None and getattr(acc, "num_processes", 1) > 1:
-            losses = acc.reduce(losses.to(acc.device), reduction="mean")
-        value = float(losses)
-        return value if math.isfinite(value) else math.inf
 
 
 # --------------------------------------------------------------------------------------------------
@@ -256,7 +192,7 @@ def probe_and_search(
     heldout, updates = _draw_batches(dataloader, heldout_batches, len(multipliers), accumulation_steps)
     heldout = [send_to_device(b, device) for b in heldout]
     updates = [[send_to_device(b, device) for b in group] for group in updates]
-    stepper = _Stepper(model, optimizer, accelerator, loss_fn, max_grad_norm)
+    stepper = Stepper(model, optimizer, accelerator, loss_fn, max_grad_norm)
     start = _Snapshot(model, optimizer, dataloader, accelerator)  # every probe starts here, RNGs included
     model.train()
     main = accelerator is None or accelerator.is_local_main_process
