@@ -681,8 +681,14 @@ S = validation
             "number of steps",
         ),
         (lambda: S.check_lengths(0, None), "num_training_steps is required for this schedule, got None"),
-        (lambda: hf_lrsched.schedules.step_schedule(0, None), "num_training_steps is required for this schedule, got None"),
-        (lambda: hf_lrsched.schedules.step_schedule(None, 10), "num_warmup_steps must be an int number of steps or a float in (0, 1)"),
+        (
+            lambda: hf_lrsched.schedules.step_schedule(0, None),
+            "num_training_steps is required for this schedule, got None",
+        ),
+        (
+            lambda: hf_lrsched.schedules.step_schedule(None, 10),
+            "num_warmup_steps must be an int number of steps or a float in (0, 1)",
+        ),
         (
             lambda: hf_lrsched.schedules.step_schedule(2, 10, warmup_type="exponential"),
             "warmup_type='exponential' needs warmup_start_ratio > 0 (it multiplies up from it), got "
