@@ -26,7 +26,7 @@ from .registry import (
     parse_scheduler_kwargs,
     required_schedule_options,
 )
-from .validation import check_int, check_lengths, resolve_length
+from .validation import check_finite_options, check_int, check_lengths, resolve_length
 
 __all__ = ["check_schedule", "get_scheduler"]
 
@@ -141,6 +141,8 @@ def _build_checked(name: str, optimizer, num_warmup_steps, num_training_steps, s
         scheduler_specific_kwargs = parse_scheduler_kwargs(scheduler_specific_kwargs)
     check_schedule_options(name, scheduler_specific_kwargs)  # rejects non-mappings, names unknown options
     options = dict(scheduler_specific_kwargs or {})
+    if _is_pure_builtin(name):  # a user's factory may give inf a meaning; transformers' formulas do not
+        check_finite_options(name, options)
     missing = [key for key in required_schedule_options(name) if key not in options]
     if missing:
         raise ValueError(
@@ -163,7 +165,23 @@ def _build_checked(name: str, optimizer, num_warmup_steps, num_training_steps, s
     except Exception:  # noqa: BLE001  a third-party factory's ZeroDivisionError, TypeError, ...
         raise _third_party_error(name, options) from None
     _check_multipliers(name, scheduler, options, num_warmup_steps, num_training_steps)
+    _check_not_zero_after_warmup(name, scheduler, options, num_warmup_steps, num_training_steps)
     return scheduler
+
+
+def _check_not_zero_after_warmup(name, scheduler, options, warmup, total) -> None:
+    """A built-in whose multiplier is 0 at every probe step from the peak (``warmup``) up to the last
+    trained step (e.g. ``warmup_stable_decay`` with a negative ``num_stable_steps``) would train
+    nothing after warmup: a ``ValueError`` naming the options, not a silent flat curve."""
+    if not _is_pure_builtin(name):
+        return  # a user's lambda may keep state: not called ahead of time
+    steps = [s for s in _probe_steps(warmup, total) if s >= (warmup or 0) and (total is None or s < total)]
+    for fn in {id(fn): fn for fn in getattr(scheduler, "lr_lambdas", [])}.values():
+        if steps and all(float(fn(step)) == 0.0 for step in steps):
+            raise ValueError(
+                f"{_described(name, options)} gives an LR multiplier of 0 at every probed step after warmup "
+                f"(steps {', '.join(map(str, steps))}): the LR would be 0 for the rest of training"
+            )
 
 
 def _third_party_error(name: str, options: Mapping[str, Any]) -> ValueError:

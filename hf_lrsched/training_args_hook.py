@@ -13,6 +13,7 @@ from typing import Any
 from . import _transformers_compat as compat
 from .option_probe import check_options_early
 from .registry import _REGISTRY, _check_option_names, _unknown_name_error
+from .validation import check_finite_options
 
 __all__: list[str] = []  # nothing to call: importing it installs the check
 
@@ -37,6 +38,8 @@ def _check_training_args(name: str, kwargs: Any) -> None:
             check_options_early(_REGISTRY[name].factory, kwargs)
         except ValueError as err:
             raise ValueError(f"lr_scheduler_kwargs for {name!r}: {err}") from None
+    if name not in _REGISTRY and isinstance(kwargs, dict):  # transformers' own: NaN/inf need no run length
+        check_finite_options(name, kwargs)
 
 
 compat.install_training_args_check(_check_training_args)

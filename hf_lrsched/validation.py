@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 #: Largest accepted step count: steps up to 2**53 are exact as floats (the phase arithmetic uses them).
@@ -18,6 +18,7 @@ __all__ = [
     "MAX_STEPS",
     "check_bool",
     "check_choice",
+    "check_finite_options",
     "check_int",
     "check_length",
     "check_lengths",
@@ -313,3 +314,40 @@ def check_multipliers(schedule_name: str, **values: float) -> None:
             raise ValueError(
                 f"{schedule_name}: the {what} multiplier would be {value!r}, outside [0, 1] of the peak LR"
             )
+
+
+def check_finite_options(schedule_name: str, options: Mapping[str, Any] | None) -> None:
+    """Raise ``ValueError`` naming the first option (or item of a list option) that is NaN or infinite.
+
+    ``json.loads`` accepts ``NaN`` and ``Infinity`` from a command line, and transformers' formulas turn
+    them into a silent curve (``max(0.0, nan)`` is 0.0 at every step); this package's own options are
+    checked one by one, this covers the schedules whose factories check nothing.
+
+    Examples:
+      >>> check_finite_options("cosine", {"num_cycles": 0.5})
+      >>> check_finite_options("cosine", {"num_cycles": float("nan")})
+      Traceback (most recent call last):
+      ...
+      ValueError: lr_scheduler_kwargs for 'cosine': num_cycles must be a finite number, got nan
+    """
+    for key, value in (options or {}).items():
+        found = _non_finite(str(key), value)
+        if found is not None:
+            raise ValueError(
+                f"lr_scheduler_kwargs for {schedule_name!r}: {found[0]} must be a finite number, got {found[1]!r}"
+            )
+
+
+def _non_finite(path: str, value) -> tuple[str, float] | None:
+    """``(where, value)`` of the first non-finite number in ``value`` (searching lists and dicts), or ``None``."""
+    if isinstance(value, Mapping):
+        items = [(f"{path}[{key!r}]", item) for key, item in value.items()]
+    elif isinstance(value, (list, tuple)):
+        items = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+    else:
+        return (path, value) if isinstance(value, numbers.Real) and not math.isfinite(value) else None
+    for where, item in items:
+        found = _non_finite(where, item)
+        if found is not None:
+            return found
+    return None
