@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from helpers_tiny import make_args
+from helpers_tiny import make_args, train_tiny
 
 import hf_lrsched
 
@@ -67,3 +67,63 @@ def test_training_arguments_reject_non_finite_option_of_transformers_schedule(
 def test_training_arguments_reject_non_finite_option_in_a_json_string(tmp_path):
     with pytest.raises(ValueError, match=r"'cosine'.*num_cycles must be a finite number, got inf"):
         make_args(tmp_path, lr_scheduler_type="cosine", lr_scheduler_kwargs='{"num_cycles": Infinity}')
+
+
+# --------------------------------------------------------------------------------------------------
+# 2. A scheduler state that records no schedule is an unknown schedule on resume
+# --------------------------------------------------------------------------------------------------
+
+
+def _state_after(scheduler, optimizer, steps: int) -> dict:
+    for _ in range(steps):
+        optimizer.step()
+        scheduler.step()
+    return scheduler.state_dict()
+
+
+def test_state_of_a_transformers_scheduler_is_refused_as_unknown(monkeypatch):
+    from transformers import get_linear_schedule_with_warmup
+
+    monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
+    opt = _sgd()
+    saved = _state_after(get_linear_schedule_with_warmup(opt, 0, 100), opt, 30)
+    ours = hf_lrsched.get_scheduler("warmup_exponential", _sgd(), 0, 100)
+    with pytest.raises(ValueError, match=r"saved schedule is unknown.*now 'warmup_exponential'.*ALLOW_SCHEDULE_CHANGE"):
+        ours.load_state_dict(saved)
+    assert ours.last_epoch == 0  # nothing loaded
+    monkeypatch.setenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", "1")
+    ours.load_state_dict(saved)
+    assert ours.last_epoch == 30
+
+
+def test_hand_built_schedule_lr_still_loads_states(monkeypatch):
+    monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
+    opt = _sgd()
+    hand_built = hf_lrsched.ScheduleLR(opt, lambda step: 0.5**step)
+    saved = _state_after(hand_built, opt, 3)
+    again = hf_lrsched.ScheduleLR(_sgd(), lambda step: 0.5**step)
+    again.load_state_dict(saved)  # no identity on either side: nothing to compare
+    assert again.last_epoch == 3
+    # ... but into a named schedule, a hand-built state is an unknown schedule like any other.
+    with pytest.raises(ValueError, match=r"saved schedule is unknown"):
+        hf_lrsched.get_scheduler("warmup_step", _sgd(), 0, 100).load_state_dict(saved)
+
+
+def test_trainer_resume_of_a_linear_checkpoint_with_our_schedule_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
+    common = dict(max_steps=12, learning_rate=1e-3, warmup_steps=2)
+    train_tiny(
+        make_args(tmp_path / "linear", save_strategy="steps", save_steps=6, lr_scheduler_type="linear", **common)
+    )
+    checkpoint = str(tmp_path / "linear" / "checkpoint-6")
+    ours = make_args(tmp_path / "ours", lr_scheduler_type="warmup_exponential", **common)
+    with pytest.raises(ValueError, match=r"saved schedule is unknown.*now 'warmup_exponential'"):
+        train_tiny(ours, resume_from_checkpoint=checkpoint)
+
+    # On purpose (the switch), the new schedule continues from the saved step: the same LRs as a run
+    # with it from the start.
+    monkeypatch.setenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", "1")
+    resumed, _ = train_tiny(ours, resume_from_checkpoint=checkpoint)
+    full, _ = train_tiny(make_args(tmp_path / "full", lr_scheduler_type="warmup_exponential", **common))
+    assert resumed.steps == list(range(6, 12))
+    assert resumed.lrs == full.lrs[6:]
