@@ -87,13 +87,17 @@ def test_state_of_a_transformers_scheduler_is_refused_as_unknown(monkeypatch):
     monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
     opt = _sgd()
     saved = _state_after(get_linear_schedule_with_warmup(opt, 0, 100), opt, 30)
-    ours = hf_lrsched.get_scheduler("warmup_exponential", _sgd(), 0, 100)
+    ours_opt = _sgd()
+    ours = hf_lrsched.get_scheduler("warmup_exponential", ours_opt, 0, 100, {"gamma": 0.5})
     with pytest.raises(ValueError, match=r"saved schedule is unknown.*now 'warmup_exponential'.*ALLOW_SCHEDULE_CHANGE"):
         ours.load_state_dict(saved)
     assert ours.last_epoch == 0  # nothing loaded
     monkeypatch.setenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", "1")
+    ours_opt.load_state_dict(opt.state_dict())  # as a resume does: the optimizer (linear's LR) first
     ours.load_state_dict(saved)
     assert ours.last_epoch == 30
+    # The next update already uses the new schedule's LR at step 30, not linear's 0.1 * 70 / 100.
+    assert ours_opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**30, rel=1e-12)
 
 
 def test_hand_built_schedule_lr_still_loads_states(monkeypatch):
