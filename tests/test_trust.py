@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+from pathlib import Path
+
 import pytest
 import torch
 from helpers_tiny import make_args, train_tiny
@@ -131,3 +135,33 @@ def test_trainer_resume_of_a_linear_checkpoint_with_our_schedule_is_refused(tmp_
     full, _ = train_tiny(make_args(tmp_path / "full", lr_scheduler_type="warmup_exponential", **common))
     assert resumed.steps == list(range(6, 12))
     assert resumed.lrs == full.lrs[6:]
+
+
+# --------------------------------------------------------------------------------------------------
+# 4. The README's command for docs/schedules.png makes exactly the committed picture
+# --------------------------------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _made_with(doc: Path, picture: str) -> list[str]:
+    """The ``hf-lrsched plot`` command in a code block of ``doc`` that writes ``picture``, as argv."""
+    text = doc.read_text(encoding="utf-8")
+    for block in re.findall(r"```(?:bash|console)\n(.*?)```", text, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.removeprefix("$ ")
+            if line.startswith("hf-lrsched plot ") and f"--output {picture}" in line:
+                return shlex.split(line)
+    raise AssertionError(f"no 'hf-lrsched plot ... --output {picture}' command in {doc.name}")
+
+
+def test_readme_command_makes_the_committed_schedules_picture(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from hf_lrsched import cli
+
+    argv = _made_with(REPO / "README.md", "docs/schedules.png")
+    assert _made_with(REPO / "docs" / "tools.md", "docs/schedules.png") == argv  # one command, shown twice
+    (tmp_path / "docs").mkdir()
+    monkeypatch.chdir(tmp_path)  # the command's relative --output lands here, not on the committed file
+    assert cli.main(argv[1:]) == 0
+    assert (tmp_path / "docs" / "schedules.png").read_bytes() == (REPO / "docs" / "schedules.png").read_bytes()
