@@ -424,6 +424,7 @@ def _build(name: str, optimizer, num_warmup_steps, num_training_steps, scheduler
     transformers_own = name not in _REGISTRY and name in compat.transformers_scheduler_names()
     if transformers_own:
         _check_option_names(name, options)  # a user's registered factory gets them checked by _NamedFactory
+        foreign.check_finite_options(name, options)  # a user's factory may give inf a meaning; these do not
     num_warmup_steps, num_training_steps = foreign.check_shared_lengths(
         name, num_warmup_steps, num_training_steps, transformers_own=transformers_own
     )
@@ -439,6 +440,7 @@ def _build(name: str, optimizer, num_warmup_steps, num_training_steps, scheduler
         raise foreign.build_error(name, options) from None
     if transformers_own:  # pure formulas: safe to evaluate ahead of time (a user's lambda may keep state)
         foreign.check_multipliers(name, scheduler, options, num_warmup_steps, num_training_steps)
+        foreign.check_not_zero_after_warmup(name, scheduler, options, num_warmup_steps, num_training_steps)
     return scheduler
 
 
@@ -463,6 +465,8 @@ def _check_training_args(name: str, kwargs: Any) -> None:
             if str(err).startswith("lr_scheduler_kwargs"):
                 raise
             raise ValueError(f"lr_scheduler_kwargs for {name!r}: {err}") from None
+    if name not in _REGISTRY and isinstance(kwargs, dict):  # transformers' own: NaN/inf need no run length
+        foreign.check_finite_options(name, kwargs)
 
 
 def _register_builtins() -> None:

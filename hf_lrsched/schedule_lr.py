@@ -17,6 +17,13 @@ from .schedules import Schedule
 __all__ = ["ScheduleLR", "momentum_key", "momentum_value"]
 
 
+#: The change reported for a state that records no schedule name.
+_UNKNOWN = (
+    "the saved schedule is unknown (transformers' own scheduler, e.g. lr_scheduler_type 'linear', "
+    "a ScheduleLR built without schedule_name, or hf-lrsched 0.1.0)"
+)
+
+
 class ScheduleLR(LambdaLR):
     """A ``LambdaLR`` driven by one pure schedule shared by every parameter group.
 
@@ -31,7 +38,9 @@ class ScheduleLR(LambdaLR):
     ``ValueError`` naming each differing option (saved vs now), so a resume never mixes two
     schedules. To change the schedule on purpose, set the environment variable
     ``HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1``: the new schedule (with its own base LRs) then continues
-    from the saved step. States without an identity (saved by hf-lrsched 0.1.0) load as before.
+    from the saved step. A state without an identity (transformers' own scheduler, hf-lrsched 0.1.0)
+    is refused too, as an unknown schedule, unless the same variable is set; a ScheduleLR built by
+    hand without ``schedule_name`` has no identity to compare and loads any state.
     The structure of the scheduler (momentum key, float or tensor LRs) always stays that of the
     current optimizer.
 
@@ -130,13 +139,16 @@ class ScheduleLR(LambdaLR):
 
         Raises:
           ValueError: the saved schedule name, options or momentum key differ from this scheduler's
-            (each difference named, saved vs now), unless ``HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1``.
+            (each difference named, saved vs now), or the state records no schedule name, unless
+            ``HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1``.
         """
         state = dict(state_dict)
         changes = self._schedule_changes(state)
         if changes and os.environ.get("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", "").lower() not in ("1", "true", "yes"):
+            unknown = changes[0].startswith(_UNKNOWN)  # maybe the same schedule: do not say "another"
+            header = "does not record its schedule" if unknown else "was saved with another schedule"
             raise ValueError(
-                "the scheduler state was saved with another schedule: "
+                f"the scheduler state {header}: "
                 + "; ".join(changes)
                 + "; resume with the schedule it was saved with, or set HF_LRSCHED_ALLOW_SCHEDULE_CHANGE=1 "
                 "to continue from the saved step with the new schedule"
@@ -146,14 +158,31 @@ class ScheduleLR(LambdaLR):
         if changes:
             state.pop("base_lrs", None)  # a deliberate change: the new schedule's peak LRs apply
         super().load_state_dict(state)
+        if changes:
+            self._apply_current_step()
+
+    def _apply_current_step(self) -> None:
+        # After a deliberate change the loaded optimizer still holds the old schedule's LR (and momentum)
+        # for the saved step; without this the first update after resuming would use it.
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            if isinstance(group["lr"], Tensor):
+                group["lr"].fill_(lr)  # in place, as torch's own step does
+            else:
+                group["lr"] = lr
+        self._last_lr = [
+            lr.clone() if isinstance(lr, Tensor) else lr for lr in (g["lr"] for g in self.optimizer.param_groups)
+        ]
 
     def _schedule_changes(self, saved: Mapping) -> list[str]:
         """``"option: saved X, now Y"`` for each difference between a saved identity and this one."""
         changes = []
         if "momentum_key" in saved and saved["momentum_key"] != self.momentum_key:
             changes.append(f"momentum_key: saved {saved['momentum_key']!r}, now {self.momentum_key!r}")
-        if saved.get("schedule_name") is None or self.schedule_name is None:
-            return changes  # saved by 0.1.0, or a hand-built ScheduleLR: nothing more to compare
+        if self.schedule_name is None:
+            return changes  # a hand-built ScheduleLR: no identity of its own to compare
+        if saved.get("schedule_name") is None:
+            # Resuming a `linear` Trainer checkpoint with one of ours would train a hybrid curve.
+            return [f"{_UNKNOWN}, now {self.schedule_name!r}", *changes]
         if saved["schedule_name"] != self.schedule_name:
             return [f"schedule: saved {saved['schedule_name']!r}, now {self.schedule_name!r}", *changes]
         before, now = saved.get("schedule_options") or {}, self.schedule_options or {}

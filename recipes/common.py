@@ -248,12 +248,21 @@ def check_schedule(name: str, options: dict | None, warmup, total_steps: int | N
         else:
             hf_lrsched.check_schedule(name, options or {}, warmup, total_steps)
     except ValueError as err:
-        raise schedule_error(name, err) from None
+        raise schedule_error(name, err, options) from None
 
 
-def schedule_error(name: str, err: ValueError) -> RecipeError:
-    """A schedule's ``ValueError`` as the one line a recipe prints."""
-    return RecipeError(f"--lr_scheduler_type {name!r} / --lr_scheduler_kwargs: {err}")
+def schedule_error(name: str, err: ValueError, options=None) -> RecipeError:
+    """A schedule's ``ValueError`` as the one line a recipe prints.
+
+    ``--lr_scheduler_kwargs`` is named only when options were given and the name is known: naming a
+    flag the user never passed sends them looking for a mistake that is not there.
+    """
+    import hf_lrsched
+
+    flags = f"--lr_scheduler_type {name!r}"
+    if options and name in hf_lrsched.available_schedules():
+        flags += " / --lr_scheduler_kwargs"
+    return RecipeError(f"{flags}: {err}")
 
 
 def run_flags(names: Sequence[str], *arguments, **overrides) -> dict:

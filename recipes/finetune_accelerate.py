@@ -229,7 +229,7 @@ class TrainingLoop:
                 accelerator, schedule.name, run.optimizer, schedule.warmup, self.total_steps, schedule.options
             )
         except ValueError as err:
-            raise common.schedule_error(schedule.name, err) from None
+            raise common.schedule_error(schedule.name, err, schedule.options) from None
         self.progress = progress = checkpoints.TrainProgress()
         progress.num_training_steps, progress.num_processes = self.total_steps, accelerator.num_processes
         if args.resume_from_checkpoint:

@@ -250,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = trainer.train(resume_from_checkpoint=checkpoint)
     except ValueError as err:
         if trainer.lr_scheduler is None:  # the schedule could not be built from these flags
-            raise common.schedule_error(schedule, err) from None
+            raise common.schedule_error(schedule, err, training_args.lr_scheduler_kwargs) from None
         raise
     metrics = {
         **trainer.evaluate(),

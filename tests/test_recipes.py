@@ -569,6 +569,44 @@ def test_bad_accelerate_flags(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
+    ("recipe", "argv", "named", "not_named"),
+    [
+        # A misspelt name alone: --lr_scheduler_kwargs was not given, so it is not named.
+        (
+            "finetune_accelerate",
+            ["--lr_scheduler_type", "warmup_exponentail"],
+            ["--lr_scheduler_type 'warmup_exponentail': unknown", "did you mean 'warmup_exponential'"],
+            "--lr_scheduler_kwargs",
+        ),
+        # A misspelt name with options: the options were never looked at, so only the name is named.
+        (
+            "finetune_accelerate",
+            ["--lr_scheduler_type", "warmup_exponentail", "--lr_scheduler_kwargs", '{"gamma": 0.5}'],
+            ["--lr_scheduler_type 'warmup_exponentail': unknown"],
+            "--lr_scheduler_kwargs",
+        ),
+        # A length error without options (the Trainer recipe checks it once --max_steps fixes the length).
+        (
+            "finetune_trainer",
+            ["--lr_scheduler_type", "warmup_step", "--max_steps", "10", "--warmup_steps", "20"],
+            ["--lr_scheduler_type 'warmup_step': num_warmup_steps=20"],
+            "--lr_scheduler_kwargs",
+        ),
+    ],
+)
+def test_schedule_errors_name_only_the_flags_given(recipe, argv, named, not_named, tmp_path, capsys):
+    out = ["--output_dir", str(tmp_path / "out")]
+    assert common.run_main(_load(recipe).main, [*argv, *out]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    for fragment in named:
+        assert fragment in last, last
+    assert not_named not in last, last
+    # Options that were given are still named.
+    bad_gamma = ["--lr_scheduler_type", "warmup_step", "--lr_scheduler_kwargs", '{"gamma": 2.0}', *out]
+    _fails_with(recipe, bad_gamma, capsys, "lr_scheduler_kwargs", "gamma must be in (0.0, 1.0], got 2.0")
+
+
+@pytest.mark.parametrize(
     ("recipe", "args", "fragment"),
     [
         (

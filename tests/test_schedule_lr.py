@@ -138,7 +138,7 @@ def test_allowed_change_continues_from_the_saved_step_with_the_new_schedule(monk
     assert 0.85 <= new_opt.param_groups[0]["momentum"] < 0.86  # SGD's momentum key, no KeyError
 
 
-def test_state_without_identity_from_0_1_0_still_loads(monkeypatch):
+def test_state_without_identity_from_0_1_0_loads_under_the_switch(monkeypatch):
     monkeypatch.delenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", raising=False)
     opt = _sgd()
     sched = hf_lrsched.get_scheduler("warmup_step", opt, 0, 100, {"step_size": 10, "gamma": 0.5})
@@ -146,6 +146,10 @@ def test_state_without_identity_from_0_1_0_still_loads(monkeypatch):
     old = {k: v for k, v in saved.items() if k not in ("schedule_name", "schedule_options")}
     new_opt = _sgd()
     new = hf_lrsched.get_scheduler("warmup_step", new_opt, 0, 100, {"step_size": 10, "gamma": 0.5})
+    # The state cannot tell which schedule saved it (a transformers LambdaLR looks the same).
+    with pytest.raises(ValueError, match=r"the saved schedule is unknown"):
+        new.load_state_dict(old)
+    monkeypatch.setenv("HF_LRSCHED_ALLOW_SCHEDULE_CHANGE", "1")
     new.load_state_dict(old)
     new_opt.step()
     new.step()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -70,3 +71,53 @@ def build_error(name: str, options: Mapping[str, Any]) -> ValueError:
     """The exception being handled, as one ``ValueError`` naming the schedule and its options."""
     err = sys.exc_info()[1]
     return ValueError(f"{described(name, options)} could not be built: {type(err).__name__}: {err}")
+
+
+def check_not_zero_after_warmup(name, scheduler, options, warmup, total) -> None:
+    """A built-in whose multiplier is 0 at every probe step from the peak (``warmup``) up to the last
+    trained step (e.g. ``warmup_stable_decay`` with a negative ``num_stable_steps``) would train
+    nothing after warmup: a ``ValueError`` naming the options, not a silent flat curve."""
+    steps = [s for s in _probe_steps(warmup, total) if s >= (warmup or 0) and (total is None or s < total)]
+    for fn in {id(fn): fn for fn in getattr(scheduler, "lr_lambdas", [])}.values():
+        if steps and all(float(fn(step)) == 0.0 for step in steps):
+            raise ValueError(
+                f"{described(name, options)} gives an LR multiplier of 0 at every probed step after warmup "
+                f"(steps {', '.join(map(str, steps))}): the LR would be 0 for the rest of training"
+            )
+
+
+def check_finite_options(schedule_name: str, options: Mapping[str, Any] | None) -> None:
+    """Raise ``ValueError`` naming the first option (or item of a list option) that is NaN or infinite.
+
+    ``json.loads`` accepts ``NaN`` and ``Infinity`` from a command line, and transformers' formulas turn
+    them into a silent curve (``max(0.0, nan)`` is 0.0 at every step); this package's own options are
+    checked one by one, this covers the schedules whose factories check nothing.
+
+    Examples:
+      >>> check_finite_options("cosine", {"num_cycles": 0.5})
+      >>> check_finite_options("cosine", {"num_cycles": float("nan")})
+      Traceback (most recent call last):
+      ...
+      ValueError: lr_scheduler_kwargs for 'cosine': num_cycles must be a finite number, got nan
+    """
+    for key, value in (options or {}).items():
+        found = _non_finite(str(key), value)
+        if found is not None:
+            raise ValueError(
+                f"lr_scheduler_kwargs for {schedule_name!r}: {found[0]} must be a finite number, got {found[1]!r}"
+            )
+
+
+def _non_finite(path: str, value) -> tuple[str, float] | None:
+    """``(where, value)`` of the first non-finite number in ``value`` (searching lists and dicts), or ``None``."""
+    if isinstance(value, Mapping):
+        items = [(f"{path}[{key!r}]", item) for key, item in value.items()]
+    elif isinstance(value, (list, tuple)):
+        items = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+    else:
+        return (path, value) if isinstance(value, numbers.Real) and not math.isfinite(value) else None
+    for where, item in items:
+        found = _non_finite(where, item)
+        if found is not None:
+            return found
+    return None

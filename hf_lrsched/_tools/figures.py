@@ -93,8 +93,11 @@ def save_figure(figure, path: str | os.PathLike, *, option: str = "output") -> s
       b'\\x89PNG'
     """
     path = check_output_path(path, option=option)
+    # No "Software: Matplotlib version ..." chunk in a PNG: the same drawing is the same bytes under
+    # another matplotlib release (docs/schedules.png is checked byte for byte against its command).
+    fixed = {"metadata": {"Software": None}} if path.lower().endswith(".png") else {}
     try:
-        figure.savefig(path)
+        figure.savefig(path, **fixed)
     except OSError as err:
         raise ValueError(f"{option} {path!r} could not be written: {err.strerror or err}") from None
     return path
