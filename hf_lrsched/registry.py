@@ -22,7 +22,6 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -261,16 +260,20 @@ def register_schedule(name: str, factory: Callable[..., Any], *, override: bool 
             return
         raise ValueError(f"{name!r} is a built-in schedule; pass override=True to replace it")
     _REGISTRY[name] = _Entry(factory, builtin=is_builtin)
-    module = None if name in catalog.BUILTIN_FACTORIES else _registering_module(sys._getframe(1))
+    module = None if name in catalog.BUILTIN_FACTORIES else _registering_module(inspect.currentframe())
     compat.set_scheduler_function(name, _NamedFactory(name, factory), module)
 
 
 def _registering_module(frame) -> str:
-    # The module whose code called register_schedule: unpickling the name imports it again. A script
-    # run with `python -m pkg.train` is __main__ here but importable as pkg.train.
-    module = frame.f_globals.get("__name__") or "__main__"
+    # The module whose code called register_schedule (frame: register_schedule's own): unpickling the name
+    # imports it again. A script run with `python -m pkg.train` is __main__ here but importable as pkg.train.
+    # An interpreter without frames (inspect.currentframe() is None) gets __main__, which says so on unpickling.
+    caller = frame.f_back if frame is not None else None
+    if caller is None:
+        return "__main__"
+    module = caller.f_globals.get("__name__") or "__main__"
     if module == "__main__":
-        spec = frame.f_globals.get("__spec__")
+        spec = caller.f_globals.get("__spec__")
         module = getattr(spec, "name", None) or module
     return module
 

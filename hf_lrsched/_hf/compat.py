@@ -1,14 +1,15 @@
-"""The one place that touches transformers internals.
+"""The one place that touches transformers' scheduler tables and ``TrainingArguments``.
 
 transformers has no plugin hook for LR schedulers: a name is valid when it is a member of
 ``transformers.trainer_utils.SchedulerType`` (a ``str`` Enum that ``TrainingArguments`` and
 ``HfArgumentParser`` check against) and ``transformers.optimization.get_scheduler`` looks the member
 up in ``TYPE_TO_SCHEDULER_FUNCTION``. To make a new name work everywhere we therefore
 
-1. add a member to ``SchedulerType`` (``_member_map_``, ``_value2member_map_``, ``_member_names_``:
-   the tables ``Enum`` itself uses for lookup and iteration, unchanged since Python 3.8), whose
-   pickled form re-imports this package (and, for a name a user registered, the module that
-   registered it), so a pickled ``TrainingArguments`` (``training_args.bin``) loads in a fresh process;
+1. add a member to ``SchedulerType`` (written into ``_member_map_``, ``_value2member_map_``,
+   ``_member_names_``: the tables ``Enum`` itself uses for lookup and iteration, unchanged since
+   Python 3.8; read back only through the public ``Enum`` API), whose pickled form (``copyreg``)
+   re-imports this package (and, for a name a user registered, the module that registered it), so a
+   pickled ``TrainingArguments`` (``training_args.bin``) loads in a fresh process;
 2. map it to our factory in ``TYPE_TO_SCHEDULER_FUNCTION`` (``get_scheduler`` passes
    ``num_warmup_steps``, ``num_training_steps`` and ``lr_scheduler_kwargs`` to it);
 3. wrap ``TrainingArguments.__post_init__`` so that ``lr_scheduler_kwargs`` that is not valid JSON,
@@ -21,6 +22,7 @@ up in ``TYPE_TO_SCHEDULER_FUNCTION``. To make a new name work everywhere we ther
 
 from __future__ import annotations
 
+import copyreg
 import functools
 import importlib
 import json
@@ -33,6 +35,10 @@ from transformers.trainer_utils import SchedulerType
 _OWN_NAMES = frozenset(member.value for member in SchedulerType)
 # transformers' own factories, kept so that replacing one (override=True) can be undone.
 _OWN_FUNCTIONS = {member.value: _optimization.TYPE_TO_SCHEDULER_FUNCTION.get(member) for member in SchedulerType}
+
+
+#: Each added name -> the importable module that registers it (``None``: this package).
+_REGISTERING_MODULES: dict[str, str | None] = {}
 
 
 def transformers_scheduler_names() -> list[str]:
@@ -50,7 +56,7 @@ def _scheduler_type(value: str, module: str | None = None) -> SchedulerType:
     # importing ``module`` (the one that called register_schedule) registers a user's name.
     import hf_lrsched  # noqa: F401
 
-    if module is not None and value not in SchedulerType._value2member_map_:
+    if module is not None and value not in known_scheduler_names():
         try:
             importlib.import_module(module)
         except ImportError as err:
@@ -58,12 +64,12 @@ def _scheduler_type(value: str, module: str | None = None) -> SchedulerType:
                 f"lr_scheduler_type {value!r} was registered by module {module!r}, which cannot be imported "
                 f"here ({err}); make {module!r} importable (e.g. on PYTHONPATH) or register {value!r} first"
             ) from None
-        if value not in SchedulerType._value2member_map_ and module == "__main__":
+        if value not in known_scheduler_names() and module == "__main__":
             raise ValueError(
                 f"lr_scheduler_type {value!r} was registered by the script that was run (__main__), which a "
                 "new process cannot import; call register_schedule in an importable module instead"
             )
-        if value not in SchedulerType._value2member_map_:
+        if value not in known_scheduler_names():
             raise ValueError(
                 f"lr_scheduler_type {value!r} was registered by module {module!r}, but importing it did not "
                 f"register {value!r}; call hf_lrsched.register_schedule({value!r}, ...) first"
@@ -71,8 +77,23 @@ def _scheduler_type(value: str, module: str | None = None) -> SchedulerType:
     return SchedulerType(value)
 
 
-def _reduce_member(value: str, module: str | None, protocol: int):
-    return _scheduler_type, (value,) if module is None else (value, module)
+def _reduce_member(member: SchedulerType):
+    # transformers' own members pickle by value, as Enum does; an added one by a call of _scheduler_type,
+    # whose import brings the registration with it.
+    if member.value in _OWN_NAMES:
+        return SchedulerType, (member.value,)
+    module = _REGISTERING_MODULES.get(member.value)
+    return _scheduler_type, (member.value,) if module is None else (member.value, module)
+
+
+copyreg.pickle(SchedulerType, _reduce_member)
+
+
+def _member(value: str) -> SchedulerType | None:
+    try:
+        return SchedulerType(value)
+    except ValueError:
+        return None
 
 
 def add_scheduler_type(value: str, module: str | None = None) -> SchedulerType:
@@ -81,23 +102,21 @@ def add_scheduler_type(value: str, module: str | None = None) -> SchedulerType:
     ``module`` is the importable module that registers ``value`` (``None`` for this package's
     names): unpickling the member in a fresh process imports it.
     """
-    existing = SchedulerType._value2member_map_.get(value)
+    existing = _member(value)
     if existing is not None:
         if value not in _OWN_NAMES:
-            existing.__reduce_ex__ = functools.partial(_reduce_member, value, module)
+            _REGISTERING_MODULES[value] = module
         return existing
     name = value.upper()
     member = str.__new__(SchedulerType, value)
     member._name_ = name
     member._value_ = value
-    member._sort_order_ = len(SchedulerType._member_names_)
-    # Pickle looks __reduce_ex__ up on the instance first: this member pickles by a reference to
-    # _scheduler_type, whose import brings the registration with it.
-    member.__reduce_ex__ = functools.partial(_reduce_member, value, module)
+    member._sort_order_ = len(SchedulerType)
     SchedulerType._member_map_[name] = member
     SchedulerType._value2member_map_[value] = member
     SchedulerType._member_names_.append(name)
     type.__setattr__(SchedulerType, name, member)
+    _REGISTERING_MODULES[value] = module
     return member
 
 
@@ -123,9 +142,10 @@ def remove_scheduler_type(value: str) -> None:
     if member is None:
         return
     _optimization.TYPE_TO_SCHEDULER_FUNCTION.pop(member, None)
-    del SchedulerType._member_map_[member._name_]
-    SchedulerType._member_names_.remove(member._name_)
-    type.__delattr__(SchedulerType, member._name_)
+    del SchedulerType._member_map_[member.name]
+    SchedulerType._member_names_.remove(member.name)
+    type.__delattr__(SchedulerType, member.name)
+    _REGISTERING_MODULES.pop(value, None)
 
 
 def scheduler_functions() -> dict[str, Callable | None]:
@@ -143,7 +163,7 @@ def replace_scheduler_function(value: str, function: Callable | None) -> None:
 
 
 def get_scheduler_function(value: str) -> Callable | None:
-    member = SchedulerType._value2member_map_.get(value)
+    member = _member(value)
     return None if member is None else _optimization.TYPE_TO_SCHEDULER_FUNCTION.get(member)
 
 
