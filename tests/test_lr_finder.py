@@ -391,3 +391,23 @@ def test_plot_marks_every_suggestion(tmp_path):
     assert ax.get_xscale() == "log"
     with pytest.raises(ValueError, match="path .* is not an existing folder"):
         result.plot(tmp_path / "missing" / "lr_find.png")
+
+
+@pytest.mark.parametrize("stepped_before", [False, True])
+def test_torchs_step_order_mark_is_left_as_it_was(stepped_before):
+    # torch's schedulers warn about scheduler.step() before optimizer.step() from the optimizer's
+    # `_opt_called` mark (a private attribute); the range test steps the optimizer, so it must put the
+    # mark back, or the user's real run would lose (or gain) that warning.
+    import warnings
+
+    model, opt, loader = _setup()
+    scheduler = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)  # wraps opt.step to set the mark
+    if stepped_before:
+        opt.step()
+    find_lr(model, opt, loader, loss_fn=mse, num_steps=5, show_progress=False)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler.step()  # the real run's first scheduler step
+    order_warnings = [w for w in caught if "optimizer.step()" in str(w.message)]
+    assert len(order_warnings) == (0 if stepped_before else 1)
