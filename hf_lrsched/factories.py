@@ -380,6 +380,7 @@ def get_sequential_schedule(
     num_training_steps: int | None = None,
     *,
     phases: Sequence[Mapping] | None = None,
+    min_lr_ratio: float = 0.0,
     warmup_type: str = "linear",
     warmup_start_ratio: float = 0.0,
     steps_per_epoch: int | None = None,
@@ -400,7 +401,8 @@ def get_sequential_schedule(
       phases: list of ``{"schedule": NAME, "length": L, **NAME's options}``, in order. ``NAME`` is any
         step-driven schedule name (this package's, transformers' own such as ``constant`` or ``cosine``, or a
         registered one); ``L`` is steps (int), a fraction of training (float in (0, 1)) or epochs (``"2ep"``),
-        and the last phase may omit it (the rest of training). Default: one ``constant`` phase.
+        and the last phase may omit it (the rest of training). Default: one ``linear`` phase.
+      min_lr_ratio: floor over every phase, as a fraction of the base LR.
       warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
       warmup_start_ratio: multiplier at step 0.
       steps_per_epoch: optimizer updates per epoch, for lengths given in epochs (``"2ep"``).
@@ -422,6 +424,7 @@ def get_sequential_schedule(
         num_training_steps,
         steps_per_epoch=steps_per_epoch,
         phases=phases,
+        min_lr_ratio=min_lr_ratio,
         warmup_type=warmup_type,
         warmup_start_ratio=warmup_start_ratio,
     )

@@ -158,12 +158,13 @@ def _one_cycle_value(
     return floor if value < floor else value  # a NaN is never replaced by the floor
 
 
-def _sequential_value(t: int, *, starts: tuple[int, ...], phases: tuple[Schedule, ...]) -> float:
+def _sequential_value(t: int, *, starts: tuple[int, ...], phases: tuple[Schedule, ...], min_lr_ratio: float) -> float:
     # Like optax.join_schedules: phase k runs its own schedule on its local step t - starts[k]; the last
     # phase goes on past the end of training (Trainer's final scheduler.step()). float(): transformers'
     # constant gives the int 1.
     k = bisect.bisect_right(starts, t) - 1
-    return float(phases[k](t - starts[k]))
+    value = float(phases[k](t - starts[k]))
+    return value if value >= min_lr_ratio else min_lr_ratio
 
 
 def _stable_then(t: int, *, stable_steps: int, decay: Schedule) -> float:
@@ -366,13 +367,20 @@ def _named_curve(name: str, options: dict) -> Schedule:
 
 
 def sequential_curve(
-    *, num_warmup_steps: int, num_training_steps: int, phases: list[dict], warmup_type: str, warmup_start_ratio: float
+    *,
+    num_warmup_steps: int,
+    num_training_steps: int,
+    phases: list[dict],
+    min_lr_ratio: float,
+    warmup_type: str,
+    warmup_start_ratio: float,
 ) -> Schedule:
     """The curve of :func:`sequential_schedule`, from resolved options (each phase's start, length, options)."""
     body = functools.partial(
         _sequential_value,
         starts=tuple(phase["start"] for phase in phases),
         phases=tuple(_named_curve(phase["schedule"], phase["options"]) for phase in phases),
+        min_lr_ratio=float(min_lr_ratio),
     )
     return _with_warmup(body, num_warmup_steps, warmup_type, warmup_start_ratio)
 
@@ -717,6 +725,7 @@ def sequential_schedule(
     num_training_steps: int,
     *,
     phases: Sequence[Mapping] | None = None,
+    min_lr_ratio: float = 0.0,
     warmup_type: str = "linear",
     warmup_start_ratio: float = 0.0,
     steps_per_epoch: int | None = None,
@@ -736,7 +745,8 @@ def sequential_schedule(
         epochs).
       num_training_steps: total optimizer steps.
       phases: the phases, in order; each ``length`` is steps (int), a fraction of training (float in (0, 1))
-        or epochs (``"2ep"``), and the last may omit it (the rest of training). Default: one ``constant`` phase.
+        or epochs (``"2ep"``), and the last may omit it (the rest of training). Default: one ``linear`` phase.
+      min_lr_ratio: floor over every phase, as a fraction of the base LR.
       warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
       warmup_start_ratio: multiplier at step 0.
       steps_per_epoch: optimizer updates per epoch, for lengths given in epochs.
@@ -754,6 +764,7 @@ def sequential_schedule(
         num_training_steps,
         steps_per_epoch=steps_per_epoch,
         phases=phases,
+        min_lr_ratio=min_lr_ratio,
         warmup_type=warmup_type,
         warmup_start_ratio=warmup_start_ratio,
     )

@@ -370,7 +370,7 @@ def _names():
 
 
 def check_warmup_shape(warmup_type, warmup_start_ratio) -> None:
-    """The warmup's shape (every warmup schedule's, and sequential's: its warmup runs once, before the phases)."""
+    """The warmup's shape: ``warmup_type`` and ``warmup_start_ratio``."""
     check_choice("warmup_type", warmup_type, WARMUP_TYPES)
     start = check_real("warmup_start_ratio", warmup_start_ratio, 0.0, 1.0, high_open=True)
     if warmup_type == "exponential" and start == 0.0:
@@ -388,7 +388,7 @@ def _phase_list(phases) -> list[tuple[str, dict]]:
     """``(name, options)`` of each phase, its structure checked: a non-empty list of objects, each with a
     known ``schedule`` that is neither composed nor metric-driven. Options keep ``length`` and warmup."""
     if phases is None:
-        return [("constant", {})]
+        return [("linear", {})]
     if isinstance(phases, (str, bytes, Mapping)) or not isinstance(phases, Sequence) or not phases:
         raise ValueError(f"phases must be a non-empty list of phases such as {{'schedule': 'linear'}}, got {phases!r}")
     _, registry = _names()
@@ -431,8 +431,8 @@ def _check_phase_without_length(k: int, name: str, phase: dict) -> None:
         raise _in_phase(f"phases[{k}] ({name})", err) from None
 
 
-def check_sequential_options(*, phases, warmup_type, warmup_start_ratio) -> None:
-    check_warmup_shape(warmup_type, warmup_start_ratio)
+def check_sequential_options(*, phases, min_lr_ratio, warmup_type, warmup_start_ratio) -> None:
+    check_warmup_options(warmup_type, warmup_start_ratio, min_lr_ratio)
     for k, (name, phase) in enumerate(_phase_list(phases)):
         _check_phase_without_length(k, name, phase)
 
@@ -512,7 +512,7 @@ def sequential_options(num_warmup_steps, num_training_steps, *, steps_per_epoch=
     Returns the resolved options; ``phases`` becomes a list of ``{"schedule", "start", "length", "options"}``
     (``start``: the phase's first step after the warmup; ``options``: the phase schedule's resolved options).
     """
-    check_warmup_shape(options["warmup_type"], options["warmup_start_ratio"])
+    check_warmup_options(options["warmup_type"], options["warmup_start_ratio"], options["min_lr_ratio"])
     per_epoch = steps_per_epoch_of(steps_per_epoch)
     warmup, total = check_lengths(
         num_warmup_steps, num_training_steps, schedule="sequential", steps_per_epoch=per_epoch
@@ -536,6 +536,7 @@ def sequential_options(num_warmup_steps, num_training_steps, *, steps_per_epoch=
         "num_training_steps": total,
         "num_warmup_steps": warmup,
         "phases": resolved,
+        "min_lr_ratio": options["min_lr_ratio"],
         "warmup_type": options["warmup_type"],
         "warmup_start_ratio": options["warmup_start_ratio"],
     }

@@ -197,7 +197,7 @@ def check_length(name: str, value, *, minimum: int = 0) -> int | float | str:
       >>> check_length("step_size", 1.5)
       Traceback (most recent call last):
       ...
-      ValueError: step_size must be an int number of steps, a float in (0, 1) (...) or a number of epochs ..., got 1.5
+      ValueError: step_size must be an int number of steps or a float in (0, 1) (...), or epochs such as '2ep', got 1.5
       >>> check_length("step_size", "0ep")
       Traceback (most recent call last):
       ...
@@ -213,8 +213,8 @@ def check_length(name: str, value, *, minimum: int = 0) -> int | float | str:
             raise ValueError(f"{name} must be a positive number of epochs, got {value!r}")
         return value
     raise ValueError(
-        f"{name} must be an int number of steps, a float in (0, 1) (a fraction of num_training_steps) "
-        f"or a number of epochs such as '2ep', got {value!r}"
+        f"{name} must be an int number of steps or a float in (0, 1) (a fraction of num_training_steps), "
+        f"or epochs such as '2ep', got {value!r}"
     )
 
 
