@@ -32,7 +32,6 @@ from .validation import (
     epochs_of,
     is_real,
     length_in_steps,
-    resolve_length,
 )
 
 WARMUP_TYPES = ("linear", "cosine", "exponential")
@@ -356,7 +355,7 @@ def one_cycle_options(num_warmup_steps, num_training_steps, *, steps_per_epoch=N
 
 #: wsd's own decay shapes; any catalog name but the composed ones is accepted too.
 WSD_DECAY_TYPES = ("linear", "cosine", "1-sqrt", "exponential")
-#: Names that cannot be a phase or a decay: composed ones (one level of composition) and metric-driven ones.
+#: The composed names: neither is a decay of wsd, and sequential is no phase (wsd is: two levels at most).
 COMPOSED = ("sequential", "wsd")
 METRIC_DRIVEN = ("reduce_lr_on_plateau", "greedy")
 #: What a phase holds besides its schedule's own options.
@@ -400,8 +399,8 @@ def _phase_list(phases) -> list[tuple[str, dict]]:
         name = phase.get("schedule")
         if name is None:
             raise ValueError(f"phases[{k}].schedule is required (a name such as 'linear'), got {dict(phase)!r}")
-        if name in COMPOSED:
-            raise ValueError(f"phases[{k}].schedule={name!r}: a phase cannot be composed ({', '.join(COMPOSED)})")
+        if name == "sequential":
+            raise ValueError(f"phases[{k}].schedule={name!r}: a phase cannot itself be sequential (nest by listing)")
         if name in METRIC_DRIVEN:
             raise ValueError(
                 f"phases[{k}].schedule={name!r} is driven by a metric, not by the step, so it cannot be a phase"
@@ -486,8 +485,9 @@ def resolve_phase(where: str, name: str, options: dict, warmup, length: int, per
             return resolved
         if "min_lr" in options:  # an absolute LR, read from the optimizer the phase is not built on
             raise ValueError(f"min_lr={options['min_lr']!r} is an absolute LR; give min_lr_rate (a ratio) instead")
-        warmup = 0 if warmup is None else resolve_length("num_warmup_steps", warmup, length, steps_per_epoch=per_epoch)
-        scheduler = registry.get_scheduler(name, throwaway_optimizer(), warmup, length, options)
+        warmup = 0 if warmup is None else warmup
+        scheduler = registry.get_scheduler(name, throwaway_optimizer(), warmup, length, options, per_epoch)
+        warmup = length_in_steps("num_warmup_steps", warmup, length, steps_per_epoch=per_epoch)  # checked there
     except ValueError as err:
         raise _in_phase(where, err) from None
     lambdas = getattr(scheduler, "lr_lambdas", None)
@@ -526,7 +526,10 @@ def sequential_options(num_warmup_steps, num_training_steps, *, steps_per_epoch=
     for k, ((name, phase), length) in enumerate(zip(parsed, lengths, strict=True)):
         _, registry = _names()
         own = _own_options(phase)
-        registry._check_option_names(name, own)
+        try:
+            registry._check_option_names(name, own)
+        except ValueError as err:
+            raise _in_phase(f"phases[{k}] ({name})", err) from None
         phase_options = resolve_phase(
             f"phases[{k}] ({name})", name, own, phase.get("num_warmup_steps", 0), length, per_epoch
         )
