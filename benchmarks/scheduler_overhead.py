@@ -61,6 +61,24 @@ CASES = [
         lambda opt: hf_lrsched.get_sgdr_schedule_with_warmup(opt, 0, TOTAL, cycle_steps=500, cycle_mult=2),
         lambda opt: torch_sched.CosineAnnealingWarmRestarts(opt, T_0=500, T_mult=2),
     ),
+    # two phases that switch at step 1000, inside the timed steps
+    Case(
+        "sequential / SequentialLR",
+        lambda opt: hf_lrsched.get_sequential_schedule(
+            opt,
+            0,
+            TOTAL,
+            phases=[
+                {"schedule": "warmup_exponential", "gamma": 0.9999, "length": 1000},
+                {"schedule": "warmup_step", "step_size": 500, "gamma": 0.5},
+            ],
+        ),
+        lambda opt: torch_sched.SequentialLR(
+            opt,
+            [torch_sched.ExponentialLR(opt, gamma=0.9999), torch_sched.StepLR(opt, step_size=500, gamma=0.5)],
+            milestones=[1000],
+        ),
+    ),
 ]
 
 

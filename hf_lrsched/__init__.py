@@ -1,8 +1,8 @@
 """hf-lrsched: exact learning-rate schedules for HuggingFace Transformers.
 
 ``import hf_lrsched`` registers the schedules of :mod:`hf_lrsched.catalog` (``warmup_exponential``,
-``warmup_step``, ``warmup_multistep``, ``one_cycle``, ``sgdr``) as ``TrainingArguments.lr_scheduler_type``
-names.
+``warmup_step``, ``warmup_multistep``, ``one_cycle``, ``sgdr``, ``sequential``, ``wsd``) as
+``TrainingArguments.lr_scheduler_type`` names.
 """
 
 from .factories import (
@@ -10,8 +10,10 @@ from .factories import (
     get_exponential_schedule_with_warmup,
     get_multistep_schedule_with_warmup,
     get_one_cycle_schedule,
+    get_sequential_schedule,
     get_sgdr_schedule_with_warmup,
     get_step_schedule_with_warmup,
+    get_wsd_schedule,
 )
 from .registry import (
     available_schedules,
@@ -35,8 +37,10 @@ __all__ = [
     "get_multistep_schedule_with_warmup",
     "get_one_cycle_schedule",
     "get_scheduler",
+    "get_sequential_schedule",
     "get_sgdr_schedule_with_warmup",
     "get_step_schedule_with_warmup",
+    "get_wsd_schedule",
     "parse_scheduler_kwargs",
     "register_schedule",
     "schedule_options",

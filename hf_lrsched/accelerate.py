@@ -19,6 +19,7 @@ scheduler (``StepLR``, ``OneCycleLR``, ...) by having the prepared wrapper step 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,13 @@ from ._checks.validation import check_int
 from .factories import ScheduleLR
 from .registry import get_scheduler
 
-__all__ = ["adapt_scheduler", "get_accelerate_scheduler", "scheduler_steps_per_update", "step_once_per_update"]
+__all__ = [
+    "adapt_scheduler",
+    "get_accelerate_scheduler",
+    "scheduler_steps_per_update",
+    "step_once_per_update",
+    "updates_per_epoch",
+]
 
 
 def scheduler_steps_per_update(accelerator) -> int:
@@ -57,6 +64,25 @@ def scheduler_steps_per_update(accelerator) -> int:
     if getattr(accelerator, "split_batches", False):
         return 1
     return int(accelerator.num_processes)
+
+
+def updates_per_epoch(dataloader, accelerator) -> int | None:
+    """Optimizer updates in one pass over ``dataloader`` (as prepared: this process's batches), or ``None``.
+
+    ``accelerator.accumulate`` updates every ``gradient_accumulation_steps`` batches and at the end of the
+    dataloader, so an epoch has ``ceil(len(dataloader) / gradient_accumulation_steps)`` updates. A
+    dataloader without a length (an ``IterableDataset``) gives ``None``.
+
+    Examples:
+      >>> from types import SimpleNamespace
+      >>> updates_per_epoch(range(5), SimpleNamespace(gradient_accumulation_steps=2))
+      3
+    """
+    try:
+        batches = len(dataloader)
+    except TypeError:
+        return None
+    return max(1, math.ceil(batches / accelerator.gradient_accumulation_steps))
 
 
 def _per_update(step: int, *, schedule, steps_per_update: int):
@@ -114,6 +140,9 @@ def get_accelerate_scheduler(
     num_warmup_steps: int | float | None,
     num_training_steps: int,
     scheduler_specific_kwargs: Mapping[str, Any] | str | None = None,
+    *,
+    dataloader=None,
+    steps_per_epoch: int | None = None,
 ):
     """Build schedule ``name`` for ``num_training_steps`` optimizer updates and ``accelerator.prepare`` it.
 
@@ -131,6 +160,9 @@ def get_accelerate_scheduler(
       num_warmup_steps: warmup in optimizer updates, or a fraction of ``num_training_steps``.
       num_training_steps: optimizer updates in the whole run (after accumulation).
       scheduler_specific_kwargs: the schedule's options (dict or JSON string).
+      dataloader: the prepared training dataloader: lengths in epochs (``"2ep"``) count
+        :func:`updates_per_epoch` updates each.
+      steps_per_epoch: optimizer updates per epoch, instead of ``dataloader``.
 
     Returns:
       The prepared scheduler.
@@ -145,7 +177,11 @@ def get_accelerate_scheduler(
       >>> type(scheduler).__name__, round(scheduler.get_last_lr()[0], 12)  # max_lr / div_factor at update 0
       ('AcceleratedScheduler', 4e-05)
     """
-    scheduler = get_scheduler(name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
+    if steps_per_epoch is None and dataloader is not None:
+        steps_per_epoch = updates_per_epoch(dataloader, accelerator)
+    scheduler = get_scheduler(
+        name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs, steps_per_epoch
+    )
     steps_per_update = scheduler_steps_per_update(accelerator)
     if steps_per_update == 1 or isinstance(scheduler, LambdaLR):
         return accelerator.prepare(adapt_scheduler(scheduler, steps_per_update))

@@ -40,7 +40,7 @@ __all__ = [
 #: Options every warmup schedule takes; the README describes them once, in their own table.
 COMMON_OPTIONS = ("min_lr_ratio", "warmup_type", "warmup_start_ratio")
 #: Factory parameters that are not ``lr_scheduler_kwargs`` options.
-_NOT_OPTIONS = ("optimizer", "num_warmup_steps", "num_training_steps", "last_epoch")
+_NOT_OPTIONS = ("optimizer", "num_warmup_steps", "num_training_steps", "steps_per_epoch", "last_epoch")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,9 @@ class ScheduleInfo:
         factory by name (:mod:`hf_lrsched._checks.options`).
       torch_equivalent: the torch scheduler it matches without warmup, or ``None``.
       example: options (``lr_scheduler_kwargs``) that show the schedule off.
+      resolve: its options pass (``<x>_options`` of :mod:`hf_lrsched._checks.options`), run when it is a phase
+        of a composed schedule.
+      curve: its curve from resolved options (``<x>_curve`` of :mod:`hf_lrsched.schedules`).
 
     Examples:
       >>> by_name("warmup_step").factory.__name__
@@ -69,6 +72,8 @@ class ScheduleInfo:
     summary: str
     torch_equivalent: str | None = None
     example: Mapping[str, Any] = field(default_factory=dict)
+    resolve: Callable[..., dict[str, Any]] | None = None
+    curve: Callable[..., schedules.Schedule] | None = None
 
     def option_defaults(self) -> dict[str, Any]:
         """``lr_scheduler_kwargs`` option -> default, read from the factory's signature (the one source).
@@ -98,6 +103,8 @@ SCHEDULES: tuple[ScheduleInfo, ...] = (
         "warmup, then `base_lr · gamma^(step − W)`",
         "ExponentialLR(gamma)",
         {"gamma": 0.997},
+        resolve=checks.exponential_options,
+        curve=schedules.exponential_curve,
     ),
     ScheduleInfo(
         "warmup_step",
@@ -107,6 +114,8 @@ SCHEDULES: tuple[ScheduleInfo, ...] = (
         "warmup, then × `gamma` every `step_size` steps",
         "StepLR(step_size, gamma)",
         {"step_size": 0.3, "gamma": 0.5},
+        resolve=checks.step_options,
+        curve=schedules.step_curve,
     ),
     ScheduleInfo(
         "warmup_multistep",
@@ -116,6 +125,8 @@ SCHEDULES: tuple[ScheduleInfo, ...] = (
         "warmup, then × `gamma` at each milestone",
         "MultiStepLR(milestones, gamma)",
         {"milestones": [0.5, 0.75, 0.9], "gamma": 0.3},
+        resolve=checks.multistep_options,
+        curve=schedules.multistep_curve,
     ),
     ScheduleInfo(
         "one_cycle",
@@ -126,6 +137,8 @@ SCHEDULES: tuple[ScheduleInfo, ...] = (
         "momentum / beta1 the other way",
         "OneCycleLR",
         {"pct_start": 0.25},
+        resolve=checks.one_cycle_options,
+        curve=schedules.one_cycle_curve,
     ),
     ScheduleInfo(
         "sgdr",
@@ -136,6 +149,37 @@ SCHEDULES: tuple[ScheduleInfo, ...] = (
         "and peaks at `cycle_decay^i`",
         "CosineAnnealingWarmRestarts(T_0, T_mult)",
         {"cycle_steps": 0.25, "cycle_decay": 0.7},
+        resolve=checks.sgdr_options,
+        curve=schedules.sgdr_curve,
+    ),
+    ScheduleInfo(
+        "sequential",
+        schedules.sequential_schedule,
+        factories.get_sequential_schedule,
+        checks.check_sequential_options,
+        "warmup, then schedules one after the other by name, each on its own local step "
+        "(phase lengths in steps, fractions or epochs)",
+        "SequentialLR(schedulers, milestones)",
+        {
+            "phases": [
+                {"schedule": "constant", "length": 0.6},
+                {"schedule": "warmup_exponential", "final_lr_ratio": 0.01},
+            ]
+        },
+        resolve=checks.sequential_options,
+        curve=schedules.sequential_curve,
+    ),
+    ScheduleInfo(
+        "wsd",
+        schedules.wsd_schedule,
+        factories.get_wsd_schedule,
+        checks.check_wsd_options,
+        "warmup, stable at the peak, then a decay of `decay_length` steps (`1-sqrt`, linear, cosine, "
+        "exponential or any built-in name)",
+        None,
+        {"decay_length": 0.2, "decay_type": "1-sqrt"},
+        resolve=checks.wsd_options,
+        curve=schedules.wsd_curve,
     ),
 )
 

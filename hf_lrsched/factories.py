@@ -10,7 +10,7 @@ builders' (``tests/test_catalog.py`` checks that they agree).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from torch.optim import Optimizer
 
@@ -24,8 +24,10 @@ __all__ = [
     "get_exponential_schedule_with_warmup",
     "get_multistep_schedule_with_warmup",
     "get_one_cycle_schedule",
+    "get_sequential_schedule",
     "get_sgdr_schedule_with_warmup",
     "get_step_schedule_with_warmup",
+    "get_wsd_schedule",
 ]
 
 
@@ -40,6 +42,7 @@ def get_exponential_schedule_with_warmup(
     min_lr_ratio: float = 0.0,
     warmup_type: str = "linear",
     warmup_start_ratio: float = 0.0,
+    steps_per_epoch: int | None = None,
     last_epoch: int = -1,
 ) -> ScheduleLR:
     r"""Warmup, then ``lr = base_lr * gamma ** (step - num_warmup_steps)`` (``ExponentialLR``).
@@ -62,6 +65,7 @@ def get_exponential_schedule_with_warmup(
       min_lr_ratio: floor, as a fraction of the base LR.
       warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
       warmup_start_ratio: multiplier at step 0.
+      steps_per_epoch: optimizer updates per epoch, for lengths given in epochs (``"2ep"``).
       last_epoch: index of the last step when resuming.
 
     Returns:
@@ -77,6 +81,7 @@ def get_exponential_schedule_with_warmup(
     options = checks.exponential_options(
         num_warmup_steps,
         num_training_steps,
+        steps_per_epoch=steps_per_epoch,
         gamma=gamma,
         final_lr_ratio=final_lr_ratio,
         staircase_steps=staircase_steps,
@@ -97,6 +102,7 @@ def get_step_schedule_with_warmup(
     min_lr_ratio: float = 0.0,
     warmup_type: str = "linear",
     warmup_start_ratio: float = 0.0,
+    steps_per_epoch: int | None = None,
     last_epoch: int = -1,
 ) -> ScheduleLR:
     r"""Warmup, then multiply the LR by ``gamma`` every ``step_size`` steps (``StepLR``).
@@ -117,6 +123,7 @@ def get_step_schedule_with_warmup(
       min_lr_ratio: floor, as a fraction of the base LR.
       warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
       warmup_start_ratio: multiplier at step 0.
+      steps_per_epoch: optimizer updates per epoch, for lengths given in epochs (``"2ep"``).
       last_epoch: index of the last step when resuming.
 
     Returns:
@@ -132,6 +139,7 @@ def get_step_schedule_with_warmup(
     options = checks.step_options(
         num_warmup_steps,
         num_training_steps,
+        steps_per_epoch=steps_per_epoch,
         step_size=step_size,
         gamma=gamma,
         min_lr_ratio=min_lr_ratio,
@@ -151,6 +159,7 @@ def get_multistep_schedule_with_warmup(
     min_lr_ratio: float = 0.0,
     warmup_type: str = "linear",
     warmup_start_ratio: float = 0.0,
+    steps_per_epoch: int | None = None,
     last_epoch: int = -1,
 ) -> ScheduleLR:
     r"""Warmup, then multiply the LR by ``gamma`` at each milestone (``MultiStepLR``).
@@ -170,6 +179,7 @@ def get_multistep_schedule_with_warmup(
       min_lr_ratio: floor, as a fraction of the base LR.
       warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
       warmup_start_ratio: multiplier at step 0.
+      steps_per_epoch: optimizer updates per epoch, for lengths given in epochs (``"2ep"``).
       last_epoch: index of the last step when resuming.
 
     Returns:
@@ -185,6 +195,7 @@ def get_multistep_schedule_with_warmup(
     options = checks.multistep_options(
         num_warmup_steps,
         num_training_steps,
+        steps_per_epoch=steps_per_epoch,
         milestones=milestones,
         gamma=gamma,
         min_lr_ratio=min_lr_ratio,
@@ -205,6 +216,7 @@ def get_sgdr_schedule_with_warmup(
     min_lr_ratio: float = 0.0,
     warmup_type: str = "linear",
     warmup_start_ratio: float = 0.0,
+    steps_per_epoch: int | None = None,
     last_epoch: int = -1,
 ) -> ScheduleLR:
     r"""Warmup, then cosine annealing with warm restarts (``CosineAnnealingWarmRestarts``).
@@ -226,6 +238,7 @@ def get_sgdr_schedule_with_warmup(
       min_lr_ratio: the value each cycle anneals to, as a fraction of the base LR.
       warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
       warmup_start_ratio: multiplier at step 0.
+      steps_per_epoch: optimizer updates per epoch, for lengths given in epochs (``"2ep"``).
       last_epoch: index of the last step when resuming.
 
     Returns:
@@ -241,6 +254,7 @@ def get_sgdr_schedule_with_warmup(
     options = checks.sgdr_options(
         num_warmup_steps,
         num_training_steps,
+        steps_per_epoch=steps_per_epoch,
         cycle_steps=cycle_steps,
         cycle_mult=cycle_mult,
         cycle_decay=cycle_decay,
@@ -266,6 +280,7 @@ def get_one_cycle_schedule(
     base_momentum: float | Sequence[float] = 0.85,
     max_momentum: float | Sequence[float] = 0.95,
     min_lr_ratio: float = 0.0,
+    steps_per_epoch: int | None = None,
     last_epoch: int = -1,
 ) -> ScheduleLR:
     """The 1cycle policy for LR **and** momentum, as ``torch.optim.lr_scheduler.OneCycleLR``.
@@ -296,6 +311,7 @@ def get_one_cycle_schedule(
       base_momentum: lowest momentum (at the LR peak), one value or one per group.
       max_momentum: highest momentum, one value or one per group.
       min_lr_ratio: floor, as a fraction of ``max_lr``.
+      steps_per_epoch: optimizer updates per epoch, for lengths given in epochs (``"2ep"``).
       last_epoch: index of the last step when resuming.
 
     Returns:
@@ -315,6 +331,7 @@ def get_one_cycle_schedule(
     options = checks.one_cycle_options(
         num_warmup_steps,
         num_training_steps,
+        steps_per_epoch=steps_per_epoch,
         max_lr=max_lr,
         pct_start=pct_start,
         anneal_strategy=anneal_strategy,
@@ -355,6 +372,121 @@ def get_one_cycle_schedule(
         schedule_name="one_cycle",
         schedule_options=options,
     )
+
+
+def get_sequential_schedule(
+    optimizer: Optimizer,
+    num_warmup_steps: int | float | str = 0,
+    num_training_steps: int | None = None,
+    *,
+    phases: Sequence[Mapping] | None = None,
+    min_lr_ratio: float = 0.0,
+    warmup_type: str = "linear",
+    warmup_start_ratio: float = 0.0,
+    steps_per_epoch: int | None = None,
+    last_epoch: int = -1,
+) -> ScheduleLR:
+    """Schedules one after the other, by name: what torch's ``SequentialLR`` is meant to do, exact and resumable.
+
+    Registered as ``lr_scheduler_type="sequential"``. After the warmup, phase ``k`` runs its own
+    schedule on the local step ``step - start_k`` with ``num_training_steps = length_k`` (optax's
+    ``join_schedules``); each phase's multiplier applies to the base LR. The resolved phases (start,
+    length in steps, options) are the scheduler's identity, which resuming checks. The curve is
+    :func:`hf_lrsched.schedules.sequential_schedule`.
+
+    Args:
+      optimizer: the optimizer whose groups' LRs are scheduled.
+      num_warmup_steps: warmup before the first phase (steps, fraction of ``num_training_steps`` or epochs).
+      num_training_steps: total optimizer steps.
+      phases: list of ``{"schedule": NAME, "length": L, **NAME's options}``, in order. ``NAME`` is any
+        step-driven schedule name (this package's, transformers' own such as ``constant`` or ``cosine``, or a
+        registered one); ``L`` is steps (int), a fraction of training (float in (0, 1)) or epochs (``"2ep"``),
+        and the last phase may omit it (the rest of training). Default: one ``linear`` phase.
+      min_lr_ratio: floor over every phase, as a fraction of the base LR.
+      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
+      warmup_start_ratio: multiplier at step 0.
+      steps_per_epoch: optimizer updates per epoch, for lengths given in epochs (``"2ep"``).
+      last_epoch: index of the last step when resuming.
+
+    Returns:
+      A :class:`ScheduleLR` (a ``torch.optim.lr_scheduler.LambdaLR``).
+
+    Examples:
+      >>> import torch
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+      >>> phases = [{"schedule": "constant", "length": 0.5}, {"schedule": "warmup_exponential", "gamma": 0.5}]
+      >>> sched = get_sequential_schedule(opt, 0, 6, phases=phases)
+      >>> [sched.lr_lambdas[0](s) for s in range(6)]
+      [1.0, 1.0, 1.0, 1.0, 0.5, 0.25]
+    """
+    options = checks.sequential_options(
+        num_warmup_steps,
+        num_training_steps,
+        steps_per_epoch=steps_per_epoch,
+        phases=phases,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return _scheduler(optimizer, "sequential", schedules.sequential_curve(**options), options, last_epoch)
+
+
+def get_wsd_schedule(
+    optimizer: Optimizer,
+    num_warmup_steps: int | float | str = 0,
+    num_training_steps: int | None = None,
+    *,
+    decay_length: int | float | str = 0.2,
+    decay_type: str = "1-sqrt",
+    decay_options: Mapping | None = None,
+    min_lr_ratio: float = 0.0,
+    warmup_type: str = "linear",
+    warmup_start_ratio: float = 0.0,
+    steps_per_epoch: int | None = None,
+    last_epoch: int = -1,
+) -> ScheduleLR:
+    """Warmup, stable, decay (WSD): the peak LR until the last ``decay_length`` steps, then a decay of your choice.
+
+    Registered as ``lr_scheduler_type="wsd"``. The stable length is derived (what warmup and decay leave).
+    The curve is :func:`hf_lrsched.schedules.wsd_schedule`.
+
+    Args:
+      optimizer: the optimizer whose groups' LRs are scheduled.
+      num_warmup_steps: warmup length (steps, fraction of ``num_training_steps`` or epochs).
+      num_training_steps: total optimizer steps.
+      decay_length: length of the decay (steps, fraction of ``num_training_steps`` or epochs ``"2ep"``); the
+        stable length is what is left after warmup and decay.
+      decay_type: ``"1-sqrt"`` (``1 - sqrt(p)``), ``"linear"``, ``"cosine"``, ``"exponential"`` (geometric to
+        ``min_lr_ratio``), or a built-in schedule name (then its options go in ``decay_options``).
+      decay_options: options of the schedule named by ``decay_type``, run for ``decay_length`` steps.
+      min_lr_ratio: the value the decay ends at, as a fraction of the base LR (the four shapes only).
+      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
+      warmup_start_ratio: multiplier at step 0.
+      steps_per_epoch: optimizer updates per epoch, for lengths given in epochs (``"2ep"``).
+      last_epoch: index of the last step when resuming.
+
+    Returns:
+      A :class:`ScheduleLR` (a ``torch.optim.lr_scheduler.LambdaLR``).
+
+    Examples:
+      >>> import torch
+      >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+      >>> sched = get_wsd_schedule(opt, 0, 8, decay_length=4, decay_type="1-sqrt")
+      >>> [sched.lr_lambdas[0](s) for s in (0, 3, 4, 5, 7)]
+      [1.0, 1.0, 1.0, 0.5, 0.1339745962155614]
+    """
+    options = checks.wsd_options(
+        num_warmup_steps,
+        num_training_steps,
+        steps_per_epoch=steps_per_epoch,
+        decay_length=decay_length,
+        decay_type=decay_type,
+        decay_options=decay_options,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return _scheduler(optimizer, "wsd", schedules.wsd_curve(**options), options, last_epoch)
 
 
 def _scheduler(optimizer: Optimizer, name: str, schedule: Schedule, options: dict, last_epoch: int) -> ScheduleLR:

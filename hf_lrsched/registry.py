@@ -31,7 +31,8 @@ from transformers import get_scheduler as _transformers_get_scheduler
 
 from . import catalog
 from ._checks import foreign
-from ._hf import compat
+from ._checks.validation import check_steps_per_epoch
+from ._hf import compat, trainer_epochs
 
 __all__ = [
     "available_schedules",
@@ -67,9 +68,17 @@ def _options_of(factory: Callable) -> dict[str, Any] | None:
         p.name: (None if p.default is inspect.Parameter.empty else p.default)
         for p in params
         if p.name not in _POSITIONAL
-        and p.name != "last_epoch"
+        and p.name not in ("last_epoch", "steps_per_epoch")
         and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     }
+
+
+def _takes_steps_per_epoch(factory: Callable) -> bool:
+    """Whether ``factory`` takes ``steps_per_epoch`` (this package's factories: lengths in epochs)."""
+    try:
+        return "steps_per_epoch" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def available_schedules() -> dict[str, Callable[..., Any]]:
@@ -173,6 +182,10 @@ def check_schedule_options(name: str, options: Mapping[str, Any] | None) -> None
     _check_option_names(name, options)
     row = _builtin_row(name)
     if row is not None and options:
+        options = dict(options)
+        if options.get("steps_per_epoch") is not None:
+            check_steps_per_epoch(options["steps_per_epoch"])
+        options.pop("steps_per_epoch", None)
         row.check_options(**{**row.option_defaults(), **options})
 
 
@@ -194,6 +207,8 @@ def _check_option_names(name: str, options: Mapping[str, Any] | None) -> None:
     if accepted is None:
         return
     for key in options:
+        if key == "steps_per_epoch" and _takes_steps_per_epoch(_factory(name)):
+            continue
         if key not in accepted:
             close = difflib.get_close_matches(str(key), list(accepted), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -207,7 +222,9 @@ class _NamedFactory:
     """What transformers' ``get_scheduler`` calls for a registered name: the option names, then the factory.
 
     The values are the factory's business (this package's check them in their options pass), so
-    each option is checked once per build.
+    each option is checked once per build. Inside ``Trainer.create_scheduler`` a factory that takes
+    ``steps_per_epoch`` gets the trainer's (:mod:`hf_lrsched._hf.trainer_epochs`) unless the options
+    give one.
     """
 
     def __init__(self, name: str, factory: Callable[..., Any]):
@@ -216,6 +233,9 @@ class _NamedFactory:
 
     def __call__(self, optimizer, num_warmup_steps=None, num_training_steps=None, **options):
         _check_option_names(self.name, options)
+        per_epoch = trainer_epochs.current_steps_per_epoch()
+        if per_epoch is not None and "steps_per_epoch" not in options and _takes_steps_per_epoch(self.factory):
+            options["steps_per_epoch"] = per_epoch
         return self.factory(
             optimizer, num_warmup_steps=num_warmup_steps, num_training_steps=num_training_steps, **options
         )
@@ -335,6 +355,7 @@ def get_scheduler(
     num_warmup_steps: int | float | None = None,
     num_training_steps: int | None = None,
     scheduler_specific_kwargs: Mapping[str, Any] | str | None = None,
+    steps_per_epoch: int | None = None,
 ):
     """Build the scheduler called ``name``: ``transformers.get_scheduler`` with checked input.
 
@@ -351,6 +372,8 @@ def get_scheduler(
       num_warmup_steps: warmup steps, or a fraction of ``num_training_steps``.
       num_training_steps: total optimizer updates.
       scheduler_specific_kwargs: options of the schedule (``lr_scheduler_kwargs``).
+      steps_per_epoch: optimizer updates per epoch, for lengths given in epochs (``"2ep"``): the
+        warmup, and this package's length options (``milestones``, ``step_size``, phase lengths...).
 
     Returns:
       A ``torch.optim.lr_scheduler.LRScheduler``.
@@ -358,6 +381,9 @@ def get_scheduler(
     Examples:
       >>> import torch
       >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+      >>> sched = get_scheduler("warmup_multistep", opt, 0, 40, {"milestones": ["1ep", "3ep"]}, steps_per_epoch=10)
+      >>> sched.schedule_options["milestones"]
+      [10, 30]
       >>> sched = get_scheduler("warmup_step", opt, 0, 100, '{"step_size": 50}')
       >>> type(sched).__name__
       'ScheduleLR'
@@ -366,7 +392,7 @@ def get_scheduler(
       ...
       ValueError: unknown lr_scheduler_type 'warmup_stepp' (did you mean 'warmup_step'?); known schedules: ...
     """
-    return _build(name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
+    return _build(name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs, steps_per_epoch)
 
 
 def check_schedule(
@@ -374,6 +400,7 @@ def check_schedule(
     options: Mapping[str, Any] | str | None = None,
     num_warmup_steps: int | float | None = None,
     num_training_steps: int | None = None,
+    steps_per_epoch: int | None = None,
 ) -> None:
     """Validate schedule ``name`` with these options and lengths, without the real optimizer.
 
@@ -388,6 +415,7 @@ def check_schedule(
       options: its ``lr_scheduler_kwargs`` (dict or JSON string).
       num_warmup_steps: warmup steps, or a fraction of ``num_training_steps``.
       num_training_steps: total optimizer updates.
+      steps_per_epoch: optimizer updates per epoch, for lengths given in epochs.
 
     Examples:
       >>> check_schedule("cosine", None, 10, 100)
@@ -397,10 +425,10 @@ def check_schedule(
       ValueError: schedule 'polynomial' with lr_scheduler_kwargs {"power": -2} gives an LR multiplier of ...
     """
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0, momentum=0.9)
-    _build(name, optimizer, num_warmup_steps, num_training_steps, options)
+    _build(name, optimizer, num_warmup_steps, num_training_steps, options, steps_per_epoch)
 
 
-def _build(name: str, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs):
+def _build(name: str, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs, steps_per_epoch=None):
     """What :func:`get_scheduler` and :func:`check_schedule` do: look the name up, check, build."""
     name = str(getattr(name, "value", name))
     _factory(name)  # raises for unknown names, listing the known ones
@@ -409,6 +437,16 @@ def _build(name: str, optimizer, num_warmup_steps, num_training_steps, scheduler
     if scheduler_specific_kwargs is not None and not isinstance(scheduler_specific_kwargs, Mapping):
         raise ValueError(f"lr_scheduler_kwargs must be a dict (a JSON object), got {scheduler_specific_kwargs!r}")
     options = dict(scheduler_specific_kwargs or {})
+    if steps_per_epoch is not None:
+        if options.get("steps_per_epoch", steps_per_epoch) != steps_per_epoch:
+            raise ValueError(
+                f"steps_per_epoch={steps_per_epoch!r} and lr_scheduler_kwargs' steps_per_epoch="
+                f"{options['steps_per_epoch']!r} differ; give it once"
+            )
+        if _takes_steps_per_epoch(_factory(name)):
+            options["steps_per_epoch"] = steps_per_epoch  # the factory checks it with its other options
+        else:
+            steps_per_epoch = check_steps_per_epoch(steps_per_epoch)  # for a warmup in epochs, below
     if _builtin_row(name) is not None:
         # This package's factory checks everything once; the names are checked on the way in (_NamedFactory).
         return _transformers_get_scheduler(
@@ -429,7 +467,11 @@ def _build(name: str, optimizer, num_warmup_steps, num_training_steps, scheduler
         _check_option_names(name, options)  # a user's registered factory gets them checked by _NamedFactory
         foreign.check_finite_options(name, options)  # a user's factory may give inf a meaning; these do not
     num_warmup_steps, num_training_steps = foreign.check_shared_lengths(
-        name, num_warmup_steps, num_training_steps, transformers_own=transformers_own
+        name,
+        num_warmup_steps,
+        num_training_steps,
+        transformers_own=transformers_own,
+        steps_per_epoch=options.get("steps_per_epoch", steps_per_epoch),
     )
     try:
         scheduler = _transformers_get_scheduler(
@@ -483,3 +525,4 @@ _register_builtins()
 
 
 compat.install_training_args_check(_check_training_args)
+trainer_epochs.install_trainer_epoch_hook()

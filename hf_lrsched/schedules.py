@@ -33,7 +33,7 @@ from __future__ import annotations
 import bisect
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ._checks import options as checks
 from ._checks.options import ANNEAL_STRATEGIES, WARMUP_TYPES
@@ -50,9 +50,11 @@ __all__ = [
     "multistep_schedule",
     "one_cycle_momentum_schedule",
     "one_cycle_schedule",
+    "sequential_schedule",
     "sgdr_schedule",
     "step_schedule",
     "warmup_multiplier",
+    "wsd_schedule",
 ]
 
 
@@ -154,6 +156,33 @@ def _one_cycle_value(
     else:
         value = (end - start) * pct + start
     return floor if value < floor else value  # a NaN is never replaced by the floor
+
+
+def _sequential_value(t: int, *, starts: tuple[int, ...], phases: tuple[Schedule, ...], min_lr_ratio: float) -> float:
+    # Like optax.join_schedules: phase k runs its own schedule on its local step t - starts[k]; the last
+    # phase goes on past the end of training (Trainer's final scheduler.step()). float(): transformers'
+    # constant gives the int 1.
+    k = bisect.bisect_right(starts, t) - 1
+    value = float(phases[k](t - starts[k]))
+    return value if value >= min_lr_ratio else min_lr_ratio
+
+
+def _stable_then(t: int, *, stable_steps: int, decay: Schedule) -> float:
+    return 1.0 if t < stable_steps else decay(t - stable_steps)
+
+
+def _wsd_decay(t: int, *, decay_length: int, decay_type: str, min_lr_ratio: float) -> float:
+    # p: progress through the decay, held at 1 past the end (1 - sqrt would go negative)
+    p = t / decay_length if t < decay_length else 1.0
+    if decay_type == "1-sqrt":
+        shape = 1.0 - math.sqrt(p)
+    elif decay_type == "linear":
+        shape = 1.0 - p
+    elif decay_type == "cosine":
+        shape = (1.0 + math.cos(math.pi * p)) / 2.0
+    else:  # exponential: geometric from 1 to min_lr_ratio
+        return min_lr_ratio**p
+    return min_lr_ratio + (1.0 - min_lr_ratio) * shape
 
 
 # --------------------------------------------------------------------------------------------------
@@ -311,6 +340,72 @@ def one_cycle_momentum_curve(
     return functools.partial(
         _one_cycle_value, phases=_one_cycle_phases(end_steps, points), anneal_strategy=anneal_strategy
     )
+
+
+def _named_curve(name: str, options: dict) -> Schedule:
+    """The multiplier of schedule ``name`` from its options as resolved inside a composed schedule.
+
+    This package's schedules bind their curve; any other name is built again (unchecked: its options pass
+    ran already) on a throw-away optimizer, and its ``LambdaLR`` multiplier is taken.
+    """
+    from transformers import get_scheduler  # noqa: PLC0415  (catalog and registry import this module)
+
+    from . import registry  # noqa: PLC0415
+
+    row = registry._builtin_row(name)
+    if row is not None:
+        return row.curve(**options)
+    rest = {k: v for k, v in options.items() if k not in ("num_warmup_steps", "num_training_steps")}
+    built = get_scheduler(
+        name,
+        optimizer=checks.throwaway_optimizer(),
+        num_warmup_steps=options["num_warmup_steps"],
+        num_training_steps=options["num_training_steps"],
+        scheduler_specific_kwargs=rest,
+    )
+    return built.lr_lambdas[0]
+
+
+def sequential_curve(
+    *,
+    num_warmup_steps: int,
+    num_training_steps: int,
+    phases: list[dict],
+    min_lr_ratio: float,
+    warmup_type: str,
+    warmup_start_ratio: float,
+) -> Schedule:
+    """The curve of :func:`sequential_schedule`, from resolved options (each phase's start, length, options)."""
+    body = functools.partial(
+        _sequential_value,
+        starts=tuple(phase["start"] for phase in phases),
+        phases=tuple(_named_curve(phase["schedule"], phase["options"]) for phase in phases),
+        min_lr_ratio=float(min_lr_ratio),
+    )
+    return _with_warmup(body, num_warmup_steps, warmup_type, warmup_start_ratio)
+
+
+def wsd_curve(
+    *,
+    num_warmup_steps: int,
+    num_training_steps: int,
+    decay_length: int,
+    decay_type: str,
+    decay_options: dict | None,
+    min_lr_ratio: float,
+    warmup_type: str,
+    warmup_start_ratio: float,
+) -> Schedule:
+    """The curve of :func:`wsd_schedule`, from resolved options (``decay_length`` in steps)."""
+    if decay_options is not None:  # a schedule named as the decay, run for decay_length steps
+        decay = _named_curve(decay_type, decay_options)
+    else:
+        decay = functools.partial(
+            _wsd_decay, decay_length=decay_length, decay_type=decay_type, min_lr_ratio=float(min_lr_ratio)
+        )
+    stable = num_training_steps - num_warmup_steps - decay_length
+    body = functools.partial(_stable_then, stable_steps=stable, decay=decay)
+    return _with_warmup(body, num_warmup_steps, warmup_type, warmup_start_ratio)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -623,6 +718,115 @@ def one_cycle_momentum_schedule(
         base_momentum=base_momentum,
         max_momentum=max_momentum,
     )
+
+
+def sequential_schedule(
+    num_warmup_steps: int | float | str,
+    num_training_steps: int,
+    *,
+    phases: Sequence[Mapping] | None = None,
+    min_lr_ratio: float = 0.0,
+    warmup_type: str = "linear",
+    warmup_start_ratio: float = 0.0,
+    steps_per_epoch: int | None = None,
+) -> Schedule:
+    r"""Schedules one after the other, by name (optax's ``join_schedules``; torch's ``SequentialLR`` done exactly).
+
+    After ``W`` warmup steps, phase ``k`` covers steps ``[s_k, s_k + L_k)`` and runs its own schedule on
+    the local step, built for ``num_training_steps = L_k``:
+
+    .. math:: m(step) = f_k(step - s_k), \quad s_0 = W,\ s_{k+1} = s_k + L_k
+
+    Each phase is ``{"schedule": NAME, "length": L, **NAME's options}`` (optionally its own
+    ``num_warmup_steps``, relative to its length); ``NAME`` is any step-driven schedule name.
+
+    Args:
+      num_warmup_steps: warmup length before the first phase (steps, fraction of ``num_training_steps`` or
+        epochs).
+      num_training_steps: total optimizer steps.
+      phases: the phases, in order; each ``length`` is steps (int), a fraction of training (float in (0, 1))
+        or epochs (``"2ep"``), and the last may omit it (the rest of training). Default: one ``linear`` phase.
+      min_lr_ratio: floor over every phase, as a fraction of the base LR.
+      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
+      warmup_start_ratio: multiplier at step 0.
+      steps_per_epoch: optimizer updates per epoch, for lengths given in epochs.
+
+    Returns:
+      A function ``step -> multiplier``.
+
+    Examples:
+      >>> f = sequential_schedule(0, 6, phases=[{"schedule": "constant", "length": 2}, {"schedule": "linear"}])
+      >>> [f(s) for s in range(6)]
+      [1.0, 1.0, 1.0, 0.75, 0.5, 0.25]
+    """
+    options = checks.sequential_options(
+        num_warmup_steps,
+        num_training_steps,
+        steps_per_epoch=steps_per_epoch,
+        phases=phases,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return sequential_curve(**options)
+
+
+def wsd_schedule(
+    num_warmup_steps: int | float | str,
+    num_training_steps: int,
+    *,
+    decay_length: int | float | str = 0.2,
+    decay_type: str = "1-sqrt",
+    decay_options: Mapping | None = None,
+    min_lr_ratio: float = 0.0,
+    warmup_type: str = "linear",
+    warmup_start_ratio: float = 0.0,
+    steps_per_epoch: int | None = None,
+) -> Schedule:
+    r"""Warmup, stable, decay (WSD): the peak LR held until the last ``decay_length`` steps, then a decay.
+
+    With ``D = decay_length``, ``r = min_lr_ratio`` and ``p = (step - (T - D)) / D`` in the decay:
+
+    * ``1-sqrt``:      ``r + (1 - r)(1 - sqrt(p))`` (Megatron's ``minus_sqrt``, timm's default)
+    * ``linear``:      ``r + (1 - r)(1 - p)``
+    * ``cosine``:      ``r + (1 - r)(1 + cos(pi p)) / 2``
+    * ``exponential``: ``r ** p`` (geometric, needs ``r > 0``)
+
+    or any built-in schedule name, run for ``D`` steps with ``decay_options``. Past the end the last
+    value is held.
+
+    Args:
+      num_warmup_steps: warmup length (steps, fraction of ``num_training_steps`` or epochs).
+      num_training_steps: total optimizer steps.
+      decay_length: length of the decay (steps, fraction of ``num_training_steps`` or epochs ``"2ep"``); the
+        stable length is what is left after warmup and decay.
+      decay_type: ``"1-sqrt"``, ``"linear"``, ``"cosine"``, ``"exponential"``, or a built-in schedule name.
+      decay_options: options of the schedule named by ``decay_type`` (``None`` for the four shapes).
+      min_lr_ratio: the value the decay ends at, as a fraction of the base LR (the four shapes only).
+      warmup_type: ``"linear"``, ``"cosine"`` or ``"exponential"``.
+      warmup_start_ratio: multiplier at step 0.
+      steps_per_epoch: optimizer updates per epoch, for lengths given in epochs.
+
+    Returns:
+      A function ``step -> multiplier``.
+
+    Examples:
+      >>> f = wsd_schedule(2, 10, decay_length=4, decay_type="linear")
+      >>> [f(s) for s in range(10)]
+      [0.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25]
+    """
+    options = checks.wsd_options(
+        num_warmup_steps,
+        num_training_steps,
+        steps_per_epoch=steps_per_epoch,
+        decay_length=decay_length,
+        decay_type=decay_type,
+        decay_options=decay_options,
+        min_lr_ratio=min_lr_ratio,
+        warmup_type=warmup_type,
+        warmup_start_ratio=warmup_start_ratio,
+    )
+    return wsd_curve(**options)
 
 
 def _check_one_cycle_length(num_training_steps, pct_start, three_phase) -> None:

@@ -120,4 +120,5 @@ def total_updates(batches_per_epoch: int, args) -> tuple[int, int]:
 def check_schedule(schedule: ScheduleChoice, args, batches_per_epoch: int) -> None:
     """Check the schedule for the run's real number of updates, once the data gives it."""
     total = total_updates(batches_per_epoch, args)[0]
-    common.check_schedule(schedule.name, schedule.options, schedule.warmup, total)
+    per_epoch = math.ceil(batches_per_epoch / args.gradient_accumulation_steps)
+    common.check_schedule(schedule.name, schedule.options, schedule.warmup, total, per_epoch)

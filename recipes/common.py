@@ -223,7 +223,9 @@ def set_library_verbosity(verbose: bool) -> None:
     logging.getLogger("accelerate").setLevel(logging.WARNING)
 
 
-def check_schedule(name: str, options: dict | None, warmup, total_steps: int | None) -> None:
+def check_schedule(
+    name: str, options: dict | None, warmup, total_steps: int | None, steps_per_epoch: int | None = None
+) -> None:
     """Check the schedule flags with :func:`hf_lrsched.check_schedule`, for the run's real length.
 
     The recipes call it as soon as the number of optimizer updates is known: from the flags when they
@@ -237,6 +239,8 @@ def check_schedule(name: str, options: dict | None, warmup, total_steps: int | N
       options: ``--lr_scheduler_kwargs`` as a dict.
       warmup: warmup updates, or a fraction of training.
       total_steps: the number of optimizer updates, or ``None`` when not known yet.
+      steps_per_epoch: optimizer updates per epoch, for lengths in epochs (``"2ep"``); ``None`` when the data
+        is not loaded yet: lengths in epochs are then left to the build (``Trainer`` knows its epoch).
     """
     import hf_lrsched
 
@@ -246,8 +250,11 @@ def check_schedule(name: str, options: dict | None, warmup, total_steps: int | N
         if total_steps is None:
             hf_lrsched.check_schedule_options(name, options)  # an unknown name raises too
         else:
-            hf_lrsched.check_schedule(name, options or {}, warmup, total_steps)
+            hf_lrsched.check_schedule(name, options or {}, warmup, total_steps, steps_per_epoch)
     except ValueError as err:
+        if steps_per_epoch is None and "which needs steps_per_epoch" in str(err):
+            check_schedule(name, options, warmup, None)  # epochs: the length-free checks now, the rest at the build
+            return
         raise schedule_error(name, err, options) from None
 
 

@@ -225,8 +225,14 @@ class TrainingLoop:
         self.accelerator = accelerator = run.accelerator
         self.total_steps, self.num_epochs = accelerate_flags.total_updates(len(run.train_dataloader), args)
         try:  # built for the real number of updates and stepped per update, whatever num_processes is
-            self.lr_scheduler = get_accelerate_scheduler(
-                accelerator, schedule.name, run.optimizer, schedule.warmup, self.total_steps, schedule.options
+            self.lr_scheduler = get_accelerate_scheduler(  # the dataloader: lengths in epochs ("2ep")
+                accelerator,
+                schedule.name,
+                run.optimizer,
+                schedule.warmup,
+                self.total_steps,
+                schedule.options,
+                dataloader=run.train_dataloader,
             )
         except ValueError as err:
             raise common.schedule_error(schedule.name, err, schedule.options) from None

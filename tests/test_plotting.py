@@ -34,6 +34,13 @@ PURE = {
         schedules.sgdr_schedule(W, T, cycle_steps=50, cycle_mult=2, cycle_decay=0.8, warmup_type="cosine"),
     ),
     "one_cycle": ({"three_phase": True}, schedules.one_cycle_schedule(T, pct_start=W / T, three_phase=True)),
+    "sequential": (
+        {"phases": [{"schedule": "constant", "length": 200}, {"schedule": "warmup_exponential", "gamma": 0.99}]},
+        schedules.sequential_schedule(
+            W, T, phases=[{"schedule": "constant", "length": 200}, {"schedule": "warmup_exponential", "gamma": 0.99}]
+        ),
+    ),
+    "wsd": ({"decay_length": 100}, schedules.wsd_schedule(W, T, decay_length=100)),
 }
 
 

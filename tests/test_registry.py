@@ -43,12 +43,22 @@ OPTIONS = {
     "warmup_multistep": {"milestones": [12, 24, 32], "gamma": 0.2},
     "one_cycle": {"pct_start": 0.25, "three_phase": True, "base_momentum": 0.8},
     "sgdr": {"cycle_steps": 6, "cycle_mult": 2, "cycle_decay": 0.5, "min_lr_ratio": 0.05},
+    "sequential": {
+        "phases": [
+            {"schedule": "constant", "length": 10},
+            {"schedule": "warmup_step", "length": 0.25, "step_size": 4, "gamma": 0.5},
+            {"schedule": "cosine"},
+        ]
+    },
+    "wsd": {"decay_length": 0.25, "decay_type": "cosine", "min_lr_ratio": 0.1},
 }
 PURE = {
     "warmup_exponential": schedules.exponential_schedule,
     "warmup_step": schedules.step_schedule,
     "warmup_multistep": schedules.multistep_schedule,
     "sgdr": schedules.sgdr_schedule,
+    "sequential": schedules.sequential_schedule,
+    "wsd": schedules.wsd_schedule,
 }
 
 

@@ -291,6 +291,8 @@ WARMUP_FACTORIES = {
     "warmup_step": (get_step_schedule_with_warmup, {"step_size": 50}),
     "warmup_multistep": (get_multistep_schedule_with_warmup, {"milestones": [300, 600]}),
     "sgdr": (get_sgdr_schedule_with_warmup, {"cycle_steps": 100, "min_lr_ratio": 0.1}),
+    "sequential": (hf_lrsched.get_sequential_schedule, {"phases": [{"schedule": "constant"}]}),
+    "wsd": (hf_lrsched.get_wsd_schedule, {"decay_length": 0.1}),
 }
 
 
@@ -388,6 +390,12 @@ CHECKPOINT_CASES = {
     "sgdr": (torch.optim.SGD, {}, {"cycle_steps": 9, "cycle_mult": 2, "cycle_decay": 0.8}),
     "one_cycle": (torch.optim.SGD, {"momentum": 0.9}, {"max_lr": [0.5, 0.2], "three_phase": True}),
     "one_cycle_adamw": (torch.optim.AdamW, {}, {"anneal_strategy": "linear", "base_momentum": [0.8, 0.85]}),
+    "sequential": (
+        torch.optim.SGD,
+        {},
+        {"phases": [{"schedule": "cosine", "length": 20}, {"schedule": "warmup_exponential", "gamma": 0.9}]},
+    ),
+    "wsd": (torch.optim.SGD, {}, {"decay_length": 0.3, "decay_type": "1-sqrt", "min_lr_ratio": 0.05}),
 }
 
 

@@ -87,14 +87,43 @@ def sgdr_case(draw) -> tuple[str, dict]:
     return "sgdr", options
 
 
+@st.composite
+def wsd_case(draw) -> tuple[str, dict]:
+    options = draw(common_options())
+    span = options["num_training_steps"] - options["num_warmup_steps"]
+    options["decay_length"] = draw(st.integers(1, span))
+    options["decay_type"] = draw(st.sampled_from(["linear", "cosine", "1-sqrt", "exponential"]))
+    if options["decay_type"] == "exponential":  # geometric to the floor: needs one above 0
+        options["min_lr_ratio"] = max(options["min_lr_ratio"], 0.01)
+    return "wsd", options
+
+
+@st.composite
+def sequential_case(draw) -> tuple[str, dict]:
+    options = draw(common_options())
+    del options["min_lr_ratio"]  # each phase has its own
+    span = options["num_training_steps"] - options["num_warmup_steps"]
+    cuts = sorted(set(draw(st.lists(st.integers(1, span - 1), max_size=3)))) if span > 1 else []
+    lengths = [b - a for a, b in zip([0, *cuts], cuts, strict=False)]
+    phases = [{"schedule": "constant", "length": n} for n in lengths[:1]]
+    phases += [{"schedule": "warmup_step", "length": n, "gamma": 0.5} for n in lengths[1:] if n >= 2]
+    phases.append({"schedule": "warmup_exponential", "final_lr_ratio": draw(st.floats(0.01, 1.0))})
+    options["phases"] = phases
+    return "sequential", options
+
+
 BUILDERS = {
     "exponential": schedules.exponential_schedule,
     "step": schedules.step_schedule,
     "multistep": schedules.multistep_schedule,
     "sgdr": schedules.sgdr_schedule,
+    "wsd": schedules.wsd_schedule,
+    "sequential": schedules.sequential_schedule,
 }
 
-any_warmup_case = st.one_of(exponential_case(), step_case(), multistep_case(), sgdr_case())
+any_warmup_case = st.one_of(
+    exponential_case(), step_case(), multistep_case(), sgdr_case(), wsd_case(), sequential_case()
+)
 
 
 def build(case: tuple[str, dict]):

@@ -17,7 +17,7 @@ from transformers import SchedulerType, Trainer
 import hf_lrsched
 from hf_lrsched._hf.script_patch import default_scheduler_options, scheduler_arguments
 
-OURS = ["warmup_exponential", "warmup_step", "warmup_multistep", "one_cycle", "sgdr"]
+OURS = ["warmup_exponential", "warmup_step", "warmup_multistep", "one_cycle", "sgdr", "sequential", "wsd"]
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Action]]:

@@ -26,6 +26,8 @@ PURE = {
     "warmup_step": schedules.step_schedule,
     "warmup_multistep": schedules.multistep_schedule,
     "sgdr": schedules.sgdr_schedule,
+    "sequential": schedules.sequential_schedule,
+    "wsd": schedules.wsd_schedule,
 }
 
 # (name, warmup_steps, lr_scheduler_kwargs): each name alone, and with warmup and non-default options.
@@ -52,6 +54,14 @@ CASES = [
     ),
     ("sgdr", 4, None),
     ("sgdr", 3, {"cycle_steps": 4, "cycle_mult": 2, "cycle_decay": 0.5, "min_lr_ratio": 0.1}),
+    ("sequential", 4, None),
+    (
+        "sequential",
+        3,
+        {"phases": [{"schedule": "linear", "length": 10}, {"schedule": "warmup_multistep", "milestones": [3, 6]}]},
+    ),
+    ("wsd", 4, None),
+    ("wsd", 3, {"decay_length": 8, "decay_type": "exponential", "min_lr_ratio": 0.05, "warmup_type": "cosine"}),
 ]
 WITH_OPTIONS = {name: (warmup, options) for name, warmup, options in CASES if options}
 

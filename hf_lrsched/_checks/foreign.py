@@ -24,13 +24,26 @@ TOTAL_OPTIONAL = frozenset(
 )
 
 
-def check_shared_lengths(name: str, num_warmup_steps, num_training_steps, *, transformers_own: bool) -> tuple:
+def check_shared_lengths(
+    name: str, num_warmup_steps, num_training_steps, *, transformers_own: bool, steps_per_epoch: int | None = None
+) -> tuple:
     """``(warmup, total)`` checked and resolved: in full for a transformers schedule that needs the total,
-    else their type and range only (the total is optional, or the factory's own business)."""
+    else their type and range only (the total is optional, or the factory's own business). A warmup in
+    epochs (``"2ep"``) is counted in ``steps_per_epoch`` (checked already)."""
     if transformers_own and name not in TOTAL_OPTIONAL:
-        return check_lengths(num_warmup_steps, num_training_steps, require_warmup=False, schedule=repr(name))
+        return check_lengths(
+            num_warmup_steps,
+            num_training_steps,
+            require_warmup=False,
+            schedule=repr(name),
+            steps_per_epoch=steps_per_epoch,
+        )
     total = None if num_training_steps is None else check_int("num_training_steps", num_training_steps, minimum=1)
-    warmup = None if num_warmup_steps is None else resolve_length("num_warmup_steps", num_warmup_steps, total)
+    warmup = (
+        None
+        if num_warmup_steps is None
+        else resolve_length("num_warmup_steps", num_warmup_steps, total, steps_per_epoch=steps_per_epoch)
+    )
     return warmup, total
 
 

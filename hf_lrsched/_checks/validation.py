@@ -24,6 +24,8 @@ __all__ = [
     "check_multipliers",
     "check_per_group",
     "check_real",
+    "check_steps_per_epoch",
+    "epochs_of",
     "is_int",
     "is_real",
     "length_in_steps",
@@ -152,33 +154,74 @@ def check_choice(name: str, value, choices: Sequence[str]) -> str:
     return value
 
 
-def check_length(name: str, value, *, minimum: int = 0) -> int | float:
-    """Check a length given as steps (``int`` >= ``minimum``) or as a fraction of training (``float`` in (0, 1)).
-
-    Needs no run length: it is what :func:`resolve_length` checks before turning a fraction into steps.
-
-    Returns:
-      ``value`` (an ``int`` or a ``float``).
+def epochs_of(value) -> float | None:
+    """The number of epochs in a length written ``"Nep"`` (``"2ep"``, ``"0.5ep"``), or ``None`` for any other value.
 
     Examples:
-      >>> check_length("step_size", 0.25), check_length("step_size", 30, minimum=1)
-      (0.25, 30)
+      >>> epochs_of("60ep"), epochs_of("0.5ep"), epochs_of(60), epochs_of("ep")
+      (60.0, 0.5, None, None)
+    """
+    if not isinstance(value, str) or not value.endswith("ep"):
+        return None
+    try:
+        epochs = float(value[:-2])
+    except ValueError:
+        return None
+    return epochs if math.isfinite(epochs) else None
+
+
+def check_steps_per_epoch(value) -> int:
+    """Check ``steps_per_epoch`` (optimizer updates per epoch, what ``"Nep"`` lengths are counted in).
+
+    Examples:
+      >>> check_steps_per_epoch(0)
+      Traceback (most recent call last):
+      ...
+      ValueError: steps_per_epoch must be >= 1, got 0
+    """
+    return check_int("steps_per_epoch", value, minimum=1)
+
+
+def check_length(name: str, value, *, minimum: int = 0) -> int | float | str:
+    """Check a length: steps (``int`` >= ``minimum``), a fraction of training (``float`` in (0, 1)) or ``"Nep"``.
+
+    Needs no run length: it is what :func:`resolve_length` checks before turning a fraction or epochs
+    into steps. ``N`` in ``"Nep"`` is a positive number (``"0.5ep"`` is half an epoch).
+
+    Returns:
+      ``value`` (an ``int``, a ``float`` or the ``"Nep"`` string).
+
+    Examples:
+      >>> check_length("step_size", 0.25), check_length("step_size", 30, minimum=1), check_length("step_size", "2ep")
+      (0.25, 30, '2ep')
       >>> check_length("step_size", 1.5)
       Traceback (most recent call last):
       ...
-      ValueError: step_size must be an int number of steps or a float in (0, 1) (a fraction of ...), got 1.5
+      ValueError: step_size must be an int number of steps or a float in (0, 1) (...), or epochs such as '2ep', got 1.5
+      >>> check_length("step_size", "0ep")
+      Traceback (most recent call last):
+      ...
+      ValueError: step_size must be a positive number of epochs, got '0ep'
     """
     if is_int(value):
         return check_int(name, value, minimum=minimum, maximum=MAX_STEPS)
     if is_real(value) and 0.0 < value < 1.0:
         return float(value)
+    epochs = epochs_of(value)
+    if epochs is not None:
+        if epochs <= 0:
+            raise ValueError(f"{name} must be a positive number of epochs, got {value!r}")
+        return value
     raise ValueError(
-        f"{name} must be an int number of steps or a float in (0, 1) (a fraction of num_training_steps), got {value!r}"
+        f"{name} must be an int number of steps or a float in (0, 1) (a fraction of num_training_steps), "
+        f"or epochs such as '2ep', got {value!r}"
     )
 
 
-def resolve_length(name: str, value, num_training_steps: int | None, *, minimum: int = 0) -> int:
-    """Check a length given as steps (``int``) or as a fraction of training (``float`` in (0, 1)); return it in steps.
+def resolve_length(
+    name: str, value, num_training_steps: int | None, *, minimum: int = 0, steps_per_epoch: int | None = None
+) -> int:
+    """Check a length given as steps, a fraction of training or epochs (:func:`check_length`); return it in steps.
 
     :func:`check_length`, then :func:`length_in_steps`.
 
@@ -187,6 +230,7 @@ def resolve_length(name: str, value, num_training_steps: int | None, *, minimum:
       value: an ``int`` >= ``minimum`` or a ``float`` in (0, 1).
       num_training_steps: total optimizer steps; needed for fractions.
       minimum: smallest accepted number of steps.
+      steps_per_epoch: optimizer updates per epoch; needed for ``"Nep"``.
 
     Returns:
       The length in optimizer steps.
@@ -197,14 +241,23 @@ def resolve_length(name: str, value, num_training_steps: int | None, *, minimum:
       >>> resolve_length("num_warmup_steps", 250, None)
       250
     """
-    return length_in_steps(name, check_length(name, value, minimum=minimum), num_training_steps, minimum=minimum)
+    checked = check_length(name, value, minimum=minimum)
+    return length_in_steps(name, checked, num_training_steps, minimum=minimum, steps_per_epoch=steps_per_epoch)
 
 
-def length_in_steps(name: str, value: int | float, num_training_steps: int | None, *, minimum: int = 0) -> int:
-    """A length already checked by :func:`check_length`, in steps: the one place a fraction becomes steps.
+def length_in_steps(
+    name: str,
+    value: int | float | str,
+    num_training_steps: int | None,
+    *,
+    minimum: int = 0,
+    steps_per_epoch: int | None = None,
+) -> int:
+    """A length already checked by :func:`check_length`, in steps: the one place a fraction or epochs become steps.
 
-    Fractions round up, as transformers does for ``warmup_ratio``; the product is first rounded to
-    9 decimals so that ``0.3 * 100`` gives 30, not 31.
+    Fractions and epochs round up, as transformers does for ``warmup_ratio``; the product is first
+    rounded to 9 decimals so that ``0.3 * 100`` gives 30, not 31. ``steps_per_epoch`` is already
+    checked (:func:`check_steps_per_epoch`).
 
     Examples:
       >>> length_in_steps("step_size", 0.3, 100), length_in_steps("step_size", 0.001, 100, minimum=1)
@@ -213,9 +266,24 @@ def length_in_steps(name: str, value: int | float, num_training_steps: int | Non
       Traceback (most recent call last):
       ...
       ValueError: step_size=0.3 is a fraction of training, which needs num_training_steps; ...
+      >>> length_in_steps("milestones[0]", "1.5ep", None, steps_per_epoch=4)
+      6
+      >>> length_in_steps("milestones[0]", "60ep", 200)
+      Traceback (most recent call last):
+      ...
+      ValueError: milestones[0]='60ep' is in epochs, which needs steps_per_epoch (optimizer updates per epoch); ...
     """
     if is_int(value):
         return int(value)
+    epochs = epochs_of(value)
+    if epochs is not None:
+        if steps_per_epoch is None:
+            raise ValueError(
+                f"{name}={value!r} is in epochs, which needs steps_per_epoch (optimizer updates per epoch); "
+                "it is unknown here: give steps_per_epoch (to get_scheduler, a factory or in lr_scheduler_kwargs), "
+                "or train with a dataloader that has a length (not an IterableDataset)"
+            )
+        return max(minimum, math.ceil(round(epochs * steps_per_epoch, 9)))
     if num_training_steps is None:
         raise ValueError(
             f"{name}={value!r} is a fraction of training, which needs num_training_steps; "
@@ -247,12 +315,14 @@ def check_lengths(
     require_total: bool = True,
     require_warmup: bool = True,
     schedule: str = "this schedule",
+    steps_per_epoch: int | None = None,
 ) -> tuple[int | None, int | None]:
     """Check the two lengths every schedule gets (this package's and transformers' own alike).
 
     ``num_training_steps``: ``None`` (where ``require_total`` is false) or an int in [1, 2**53];
-    ``num_warmup_steps``: ``None``, an int in [0, 2**53] or a fraction in (0, 1) of
-    ``num_training_steps``, resolved to steps; with a total, warmup must end before it. Bools are
+    ``num_warmup_steps``: ``None``, an int in [0, 2**53], a fraction in (0, 1) of
+    ``num_training_steps`` or epochs (``"Nep"``, with ``steps_per_epoch``), resolved to steps; with a
+    total, warmup must end before it. Bools are
     rejected (``True`` is an int to Python, never a step count).
 
     Args:
@@ -261,6 +331,7 @@ def check_lengths(
       require_total: whether the schedule needs ``num_training_steps``.
       require_warmup: whether ``num_warmup_steps=None`` is an error.
       schedule: the schedule's name, for the message when the total is missing.
+      steps_per_epoch: optimizer updates per epoch (checked already), for a warmup in epochs.
 
     Returns:
       ``(warmup, total)``, resolved (``warmup`` is ``None`` only if given as ``None``).
@@ -280,7 +351,7 @@ def check_lengths(
         num_training_steps = check_int("num_training_steps", num_training_steps, minimum=1)
     if num_warmup_steps is None and not require_warmup:
         return None, num_training_steps
-    warmup = resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps)
+    warmup = resolve_length("num_warmup_steps", num_warmup_steps, num_training_steps, steps_per_epoch=steps_per_epoch)
     if num_training_steps is not None and warmup >= num_training_steps:
         raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
     return warmup, num_training_steps
