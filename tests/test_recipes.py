@@ -566,6 +566,10 @@ def test_recipes_use_the_package_tools_not_their_own():
     assert "hf_lrsched.log_lrs(" in sources["finetune_accelerate.py"]
     assert "hf_lrsched.check_schedule(" in sources["common.py"]
     assert "plot_curves(" in sources["outputs.py"]
+    # Both end with the package's orderly end of the process group, and no recipe sleeps to dodge a race.
+    assert "hf_lrsched.accelerate.end_training(accelerator)" in sources["finetune_accelerate.py"]
+    assert "end_training(trainer.accelerator)" in sources["finetune_trainer.py"]
+    assert not any("sleep(" in source for source in sources.values())
 
 
 def test_bad_accelerate_flags(tmp_path, capsys):
