@@ -14,6 +14,9 @@ the scheduler steps per update), so the LR at optimizer update ``u`` is the pure
 whatever ``num_processes`` and ``gradient_accumulation_steps`` are. It works for any ``LambdaLR``
 (this package's schedules and transformers' own). :func:`get_accelerate_scheduler` handles any other
 scheduler (``StepLR``, ``OneCycleLR``, ...) by having the prepared wrapper step it once per update.
+
+:func:`end_training` ends a run so that every process exits with status 0 (torch's gloo backend can
+otherwise abort or hang a rank at exit; see :mod:`hf_lrsched._hf.teardown`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .registry import get_scheduler
 
 __all__ = [
     "adapt_scheduler",
+    "end_training",
     "get_accelerate_scheduler",
     "scheduler_steps_per_update",
     "step_once_per_update",
@@ -214,3 +218,32 @@ def step_once_per_update(prepared):
         raise ValueError(f"step_once_per_update needs accelerate's AcceleratedScheduler, got {type(prepared).__name__}")
     prepared.split_batches = True  # AcceleratedScheduler.step: one scheduler step per optimizer update
     return prepared
+
+
+def end_training(accelerator) -> None:
+    """``accelerator.end_training()``, made safe at exit with several processes; call it on every process.
+
+    It waits for every process, finishes the trackers and destroys the process group as
+    ``accelerator.end_training()`` does, and keeps the group so that it is freed (its gloo worker
+    threads joined) at exit before the interpreter shuts down, rather than by the DDP model while a
+    worker still needs the GIL: torch 2.13 then aborts a rank ("terminate called without an active
+    exception") or hangs it. Call it last: nothing can communicate between processes afterwards.
+    Keep the model in a function's variables (as HF's ``main()`` does), not in module globals, so
+    that it is freed by then. With one process it is ``accelerator.end_training()``.
+
+    Args:
+      accelerator: the run's ``accelerate.Accelerator`` (a ``Trainer``'s is ``trainer.accelerator``).
+
+    Examples:
+      >>> from accelerate import Accelerator
+      >>> end_training(Accelerator())  # one process: trackers finished, nothing else to do
+    """
+    from ._hf.teardown import keep_process_group, release_at_exit
+
+    distributed = accelerator.num_processes > 1
+    if distributed:
+        accelerator.wait_for_everyone()  # no rank frees its side while a peer still needs it
+        keep_process_group()
+    accelerator.end_training()
+    if distributed:
+        release_at_exit()

@@ -13,7 +13,6 @@ import dataclasses
 import json
 import logging
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -306,17 +305,3 @@ MODEL_AND_DATA_FLAGS = (
     "gradient_accumulation_steps",
     "num_train_epochs",
 )
-
-
-def end_training(accelerator) -> None:
-    """``accelerator.end_training()``, then a pause so that torch's gloo workers finish before exit.
-
-    With several CPU processes, freeing the DDP model at the end of ``main`` drops the last reference
-    to the gloo process group. In torch 2.13 its destructor joins the worker threads while holding
-    the GIL, and a worker still freeing its last finished barrier waits for the GIL: a deadlock at
-    exit, after every output is written (seen with py-spy on a loaded machine). Sleeping releases the
-    GIL, so the worker finishes first.
-    """
-    accelerator.end_training()
-    if accelerator.num_processes > 1:
-        time.sleep(1.0)

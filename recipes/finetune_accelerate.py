@@ -38,6 +38,7 @@ from accelerate_flags import RUN_FLAGS, ScheduleChoice  # noqa: E402
 from common import DataArguments, ModelArguments  # noqa: E402
 
 import hf_lrsched  # noqa: E402  (registers the schedule names)
+import hf_lrsched.accelerate  # noqa: E402
 
 logger = logging.getLogger("finetune_accelerate")
 
@@ -360,8 +361,8 @@ class TrainingLoop:
         metrics = self.metrics(eval_metrics)
         if accelerator.is_main_process:
             self.write_outputs(metrics)
-        accelerator.wait_for_everyone()
-        common.end_training(accelerator)
+        # Waits for every process, then ends the process group so that each exits with status 0.
+        hf_lrsched.accelerate.end_training(accelerator)
         return metrics
 
     def metrics(self, eval_metrics: dict) -> dict:

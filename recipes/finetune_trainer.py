@@ -36,6 +36,7 @@ from outputs import TRAJECTORY  # noqa: E402
 from transformers import TrainerCallback, TrainingArguments  # noqa: E402
 
 from hf_lrsched import LRMonitorCallback  # noqa: E402  (importing hf_lrsched registers the schedule names)
+from hf_lrsched.accelerate import end_training  # noqa: E402
 
 logger = logging.getLogger("finetune_trainer")
 
@@ -281,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         outputs.log_done(
             logger, metrics, training_args.output_dir, find_lr=lr_test is not None, checkpoints=saver.saved
         )
+    # Trainer.end(), made safe: waits for every process and ends the group so that each exits with status 0.
+    end_training(trainer.accelerator)
     return 0
 
 

@@ -8,6 +8,7 @@ module; the tests read what it wrote. Bad-input tests use tiny CSVs and need no 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import math
@@ -15,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -88,7 +90,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_recipe(recipe: str, args: list[str], env: dict, *, processes: int = 1, check: bool = True):
+def recipe_command(recipe: str, args: list[str], processes: int = 1) -> list[str]:
     command = [sys.executable, str(RECIPES / f"{recipe}.py"), *args]
     if processes > 1:  # launching with `--cpu` would start ONE process whatever the count; this starts two gloo ranks
         command = [
@@ -108,7 +110,13 @@ def run_recipe(recipe: str, args: list[str], env: dict, *, processes: int = 1, c
             str(_free_port()),
             *command[1:],
         ]
+    return command
+
+
+def run_recipe(recipe: str, args: list[str], env: dict, *, processes: int = 1, check: bool = True):
+    if processes > 1:
         env = {**env, "ACCELERATE_USE_CPU": "true"}
+    command = recipe_command(recipe, args, processes)
     result = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
     if check:
         assert result.returncode == 0, result.stderr[-4000:]
@@ -558,6 +566,10 @@ def test_recipes_use_the_package_tools_not_their_own():
     assert "hf_lrsched.log_lrs(" in sources["finetune_accelerate.py"]
     assert "hf_lrsched.check_schedule(" in sources["common.py"]
     assert "plot_curves(" in sources["outputs.py"]
+    # Both end with the package's orderly end of the process group, and no recipe sleeps to dodge a race.
+    assert "hf_lrsched.accelerate.end_training(accelerator)" in sources["finetune_accelerate.py"]
+    assert "end_training(trainer.accelerator)" in sources["finetune_trainer.py"]
+    assert not any("sleep(" in source for source in sources.values())
 
 
 def test_bad_accelerate_flags(tmp_path, capsys):
@@ -954,6 +966,52 @@ def test_two_processes_save_complete_checkpoints_and_resume_from_them(tiny_data,
     run_recipe("finetune_accelerate", [*args, *resume], env, processes=2)
     assert read(resumed, "lr_trajectory.json") == read(whole, "lr_trajectory.json")
     assert read(resumed, "log_history.json") == read(whole, "log_history.json")
+
+
+@pytest.mark.slow
+def test_two_processes_killed_midway_fail_and_resume_from_the_latest_complete_checkpoint(tiny_data, tmp_path, env):
+    """SIGTERM to one rank mid-run: the launcher's exit status is not 0, and ``latest`` finishes the run."""
+    import signal
+
+    from helpers_processes import descendants, rank_process
+
+    checkpoints = _load("checkpoints")
+    out, total = tmp_path / "out", 16
+    args = tiny_args(tiny_data)
+    args[args.index("--per_device_train_batch_size") + 1] = "4"  # 8 examples per update, as in one process
+    args[args.index("--max_train_steps") + 1] = str(total)
+    args += ["--checkpointing_steps", "4", "--output_dir", str(out)]
+    env = {**env, "ACCELERATE_USE_CPU": "true"}
+    with subprocess.Popen(
+        recipe_command("finetune_accelerate", args, processes=2), env=env, cwd=REPO, stderr=subprocess.PIPE, text=True
+    ) as launcher:
+        try:
+            # Rank 0 writes the checkpoints: kill it once step_4 is complete, while training goes on.
+            rank = None
+            for _ in range(6000):
+                if rank is None:
+                    rank = rank_process(launcher.pid, 0)
+                if launcher.poll() is not None or (out / "step_4" / checkpoints.STATE_FILE).is_file():
+                    break
+                time.sleep(0.05)
+            assert launcher.poll() is None and rank is not None, "the run ended (or never started) before step_4"
+            os.kill(rank, signal.SIGTERM)
+            stderr = launcher.communicate(timeout=300)[1]
+        finally:
+            for pid in [*descendants(launcher.pid), launcher.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+    assert launcher.returncode != 0, stderr[-3000:]
+    assert "SIGTERM" in stderr
+    assert not (out / "metrics.json").exists()  # killed before the end
+    kept = int(Path(checkpoints.latest(str(out))).name.removeprefix("step_"))
+    assert 4 <= kept < total
+
+    run_recipe("finetune_accelerate", [*args, "--resume_from_checkpoint", "latest"], env, processes=2)
+    metrics = read(out, "metrics.json")
+    assert metrics["num_processes"] == 2 and metrics["train_steps"] == total
+    assert metrics["train_examples_this_run"] == (total - kept) * 8
+    assert_trajectory(read(out, "lr_trajectory.json")["updates"], warmup_exponential(total, 1, 1e-4, 0.9))
 
 
 @pytest.mark.parametrize("name", ["model.safetensors", "optimizer.pt", "scheduler.pt", "rng_state.pth"])

@@ -14,6 +14,7 @@ import sys
 
 from .. import catalog
 from .._hf import compat
+from .._hf.teardown import orderly_end
 
 __all__: list[str] = []  # reached through hf_lrsched.cli
 
@@ -27,7 +28,8 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"hf-lrsched run: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
-    with patched_for_scripts(options):
+    # orderly_end: a multi-process run ends with status 0, not a gloo abort at exit (see _hf/teardown.py).
+    with patched_for_scripts(options), orderly_end():
         return _run_script(args)
 
 

@@ -30,6 +30,9 @@ def parse_args():
     )
     parser.add_argument("--num_warmup_steps", type=int, default=0, help="Number of steps for the warmup.")
     parser.add_argument("--output", type=str, required=True, help="Where to write the LR of each update (JSON).")
+    parser.add_argument(
+        "--no_end_training", action="store_true", help="Never destroy the process group, as some scripts do not."
+    )
     return parser.parse_args()
 
 
@@ -66,7 +69,8 @@ def main():
         result = {"num_processes": accelerator.num_processes, "lr_scheduler_type": args.lr_scheduler_type.value}
         with open(args.output, "w") as handle:
             json.dump({**result, "lrs": lrs}, handle)
-    accelerator.end_training()
+    if not args.no_end_training:
+        accelerator.end_training()
 
 
 if __name__ == "__main__":
