@@ -407,6 +407,11 @@ def _phase_list(phases) -> list[tuple[str, dict]]:
             )
         if name not in known:
             raise _in_phase(f"phases[{k}].schedule", registry._unknown_name_error(name))
+        if "steps_per_epoch" in phase:  # one epoch length for the whole run, not one per phase
+            raise ValueError(
+                f"phases[{k}].steps_per_epoch={phase['steps_per_epoch']!r}: give steps_per_epoch once, for the "
+                "whole schedule (get_scheduler / the factory), not inside a phase"
+            )
         if "length" not in phase and k < len(phases) - 1:
             raise ValueError(f"phases[{k}].length is required (only the last phase may omit it: the rest of training)")
         parsed.append((name, dict(phase)))

@@ -21,7 +21,6 @@ __all__ = [
     "check_int",
     "check_length",
     "check_lengths",
-    "check_multipliers",
     "check_per_group",
     "check_real",
     "check_steps_per_epoch",
@@ -356,24 +355,3 @@ def check_lengths(
         raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
     return warmup, num_training_steps
 
-
-def check_multipliers(schedule_name: str, **values: float) -> None:
-    """Raise ``ValueError`` unless every named multiplier is finite and in [0, 1].
-
-    Each builder passes the extreme values its closed form can take (warmup start, peak, floor,
-    one-cycle phase ends...): every other value lies between two of them, so checking these few
-    numbers guarantees the whole curve, for any number of steps. A NaN fails too (every comparison
-    with NaN is false), so it can never be turned into a floor downstream.
-
-    Examples:
-      >>> check_multipliers("one_cycle", initial=0.04, final=4e-06)
-      >>> check_multipliers("one_cycle", initial=2.0)
-      Traceback (most recent call last):
-      ...
-      ValueError: one_cycle: the initial multiplier would be 2.0, outside [0, 1] of the peak LR
-    """
-    for what, value in values.items():
-        if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-            raise ValueError(
-                f"{schedule_name}: the {what} multiplier would be {value!r}, outside [0, 1] of the peak LR"
-            )
