@@ -116,7 +116,7 @@ def test_help_lists_registered_names_and_nothing_else_changes(tmp_path):
     plain = run([sys.executable, str(SCRIPT), "--help"], tmp_path)
     patched = run(hf_lrsched_run(str(SCRIPT), "--help"), tmp_path)
     assert plain.returncode == patched.returncode == 0
-    added = "warmup_exponential,warmup_step,warmup_multistep,one_cycle,sgdr"
+    added = "warmup_exponential,warmup_step,warmup_multistep,one_cycle,sgdr,sequential,wsd"
     assert "{" + TRANSFORMERS_CHOICES + "}" in plain.stdout
     # The only difference: the choices braces list the registered names too (argparse may rewrap lines).
     expected = " ".join(plain.stdout.replace(TRANSFORMERS_CHOICES + "}", f"{TRANSFORMERS_CHOICES},{added}}}").split())
