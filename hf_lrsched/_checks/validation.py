@@ -354,4 +354,3 @@ def check_lengths(
     if num_training_steps is not None and warmup >= num_training_steps:
         raise ValueError(f"num_warmup_steps={warmup} must be smaller than num_training_steps={num_training_steps}")
     return warmup, num_training_steps
-
