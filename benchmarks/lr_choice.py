@@ -118,6 +118,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         raise BenchmarkError(f"--train_offset must be >= 0, got {args.train_offset}")
     if any(lr <= 0 for lr in args.lr_grid):
         raise BenchmarkError(f"--lr_grid values must be > 0, got {args.lr_grid}")
+    if args.restore_from and not Path(args.restore_from).is_file():
+        raise BenchmarkError(f"--restore_from {args.restore_from}: no such file")
     return args
 
 
@@ -219,16 +221,23 @@ class Runner:
 
 def restore_runs(path: str, runs_dir: Path) -> int:
     """Recreate the ``metrics.json`` (and wall time) of the grid and out-of-the-box runs saved in ``path``."""
+    try:
+        saved_runs = json.loads(Path(path).read_text())["runs"]
+        planned = [
+            (PlannedRun(s["phase"], s["setting"], s["schedule"], s["lr"], s["seed"]), s["metrics"], s["wall_seconds"])
+            for s in saved_runs
+            if s["phase"] != "auto"  # an automatic run belongs to the method that made it
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        reason = f"{type(err).__name__}: {err}"
+        raise BenchmarkError(f"--restore_from {path}: not a study this script wrote ({reason})") from err
     restored = 0
-    for saved in json.loads(Path(path).read_text())["runs"]:
-        if saved["phase"] == "auto":
-            continue  # an automatic run belongs to the method that made it
-        run = PlannedRun(saved["phase"], saved["setting"], saved["schedule"], saved["lr"], saved["seed"])
+    for run, metrics, wall_seconds in planned:
         folder = run.folder(runs_dir, auto_tag="")
         if not (folder / "metrics.json").is_file():
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "metrics.json").write_text(json.dumps(saved["metrics"], indent=2) + "\n")
-            (folder / "benchmark_wall_seconds.json").write_text(json.dumps({"wall_seconds": saved["wall_seconds"]}))
+            (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+            (folder / "benchmark_wall_seconds.json").write_text(json.dumps({"wall_seconds": wall_seconds}))
             restored += 1
     return restored
 

@@ -1,0 +1,63 @@
+"""The benchmark scripts' command lines: a mistake is one ``error:`` line and exit status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+LR_CHOICE = REPO / "benchmarks" / "lr_choice.py"
+
+
+def lr_choice(*flags: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(LR_CHOICE), "--settings", "tweets", "--summary_only", *flags],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "no such file"),
+        ("not json", "not a study this script wrote (JSONDecodeError"),
+        ('{"runs": [{"phase": "grid"}]}', "not a study this script wrote (KeyError: 'setting')"),
+        ('{"other": 1}', "not a study this script wrote (KeyError: 'runs')"),
+    ],
+)
+def test_restore_from_a_missing_or_foreign_file_is_one_line_and_exit_2(tmp_path, content, reason):
+    saved = tmp_path / "study.json"
+    if content is not None:
+        saved.write_text(content)
+    done = lr_choice("--restore_from", str(saved), "--work_dir", str(tmp_path / "work"))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith(f"lr_choice.py: error: --restore_from {saved}: {reason}")
+    assert done.stderr.count("\n") == 1
+
+
+def test_restore_from_a_saved_study_counts_its_grid_runs_as_finished(tmp_path):
+    saved = {
+        "runs": [
+            {"phase": "grid", "setting": "tweets", "schedule": "linear", "lr": lr, "seed": 0, "wall_seconds": 9.0,
+             "metrics": {"eval_accuracy": acc}}
+            for lr, acc in ((3e-5, 0.5), (6e-5, 0.625))
+        ] + [{"phase": "auto", "setting": "tweets", "schedule": "linear", "lr": None, "seed": 0, "wall_seconds": 9.0,
+              "metrics": {"eval_accuracy": 0.75}}],
+    }  # fmt: skip
+    path = tmp_path / "study.json"
+    path.write_text(json.dumps(saved))
+    done = lr_choice(
+        "--restore_from", str(path), "--work_dir", str(tmp_path / "work"), "--schedules", "linear",
+        "--seeds", "0", "--lr_grid", "3e-5", "6e-5", "--phases", "grid",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"2 grid / out-of-the-box runs restored from {path}"  # not the auto run
+    assert "2/2 runs finished" in done.stdout
+    assert "62.50" in done.stdout  # the 6e-5 run's accuracy, read back from the restored folder
