@@ -6,6 +6,7 @@ seed's run exactly as ``recipes/finetune_accelerate.py`` does (same model, data,
 and reads training data only: the validation split is loaded by the recipe but never evaluated.
 
     python benchmarks/lr_choice_probes.py --setting tweets --probe_steps 6 9 --heldout_examples 128 256
+    python benchmarks/lr_choice_probes.py --train_size 2000 --train_offset 3000 --batch_size 16 --schedules linear
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def setting_flags(args: argparse.Namespace) -> list[str]:
     if args.setting == "tweets":
         return []  # the recipe's default data
     train_tsv, dev_tsv = sst2_files(args.data_dir)
-    train = write_train_subset(train_tsv, args.train_size, Path(args.work_dir) / "data")
+    train = write_train_subset(train_tsv, args.train_size, Path(args.work_dir) / "data", args.train_offset)
     return ["--train_file", str(train), "--validation_file", str(dev_tsv), "--max_length", "64"]
 
 
@@ -34,12 +35,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--setting", choices=SETTINGS, default="sst2")
     parser.add_argument("--data_dir", default=default_data_dir())
-    parser.add_argument("--train_size", type=int, default=3000, help="sst2: the first N rows of train.tsv")
+    parser.add_argument("--train_size", type=int, default=3000, help="sst2: N rows of train.tsv")
+    parser.add_argument("--train_offset", type=int, default=0, help="sst2: skip this many rows first")
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--probe_steps", type=int, nargs="+", default=[6])
     parser.add_argument("--heldout_examples", type=int, nargs="+", default=[128])
-    parser.add_argument("--schedule", default="linear")
+    parser.add_argument("--schedules", nargs="+", default=["linear"])
     parser.add_argument("--work_dir", default=str(REPO_ROOT / "runs" / "lr_choice"))
     args = parser.parse_args(argv)
     os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
@@ -55,20 +57,22 @@ def main(argv=None) -> int:
         flags += ["--per_device_train_batch_size", str(args.batch_size)]
         parser = HfArgumentParser((ModelArguments, DataArguments, recipe.TrainArguments))
         run = recipe.build_run(*parser.parse_args_into_dataclasses(flags))
-        for steps, examples in itertools.product(args.probe_steps, args.heldout_examples):
+        for schedule, steps, examples in itertools.product(args.schedules, args.probe_steps, args.heldout_examples):
             started = time.perf_counter()
             choice = choose_lr(
                 run.model, run.optimizer, run.train_dataloader, num_training_steps=len(run.train_dataloader),
-                schedule=args.schedule, num_warmup_steps=0.06, accelerator=run.accelerator, probe_steps=steps,
+                schedule=schedule, num_warmup_steps=0.06, accelerator=run.accelerator, probe_steps=steps,
                 heldout_batches=max(2, math.ceil(examples / args.batch_size)), show_progress=False,
             )  # fmt: skip
             tried = ", ".join(
                 f"{lr:.2g}: {loss:.4f}" for lr, loss in sorted(zip(choice.probe_lrs, choice.heldout_losses))
             )
             print(
-                f"{args.setting} {args.schedule} seed {seed}, {steps}-update probes, "
+                f"{args.setting} {schedule} seed {seed}, {steps}-update probes, "
                 f"{choice.heldout_examples} held out: "
-                f"LR {choice.lr:.3g} (probe optimum {choice.probe_lr:.3g} x {choice.horizon_factor:.3f}; "
+                f"LR {choice.lr:.3g} (probes {choice.probe_choice:.3g} = optimum {choice.probe_lr:.3g} x "
+                f"{choice.horizon_factor:.3f}; {'trusted' if choice.reliable else 'NOT trusted'}: moved "
+                f"{choice.movement:.4f} from {choice.start_loss:.4f}, noise {choice.noise:.4f}; "
                 f"held-out loss {tried}) in {time.perf_counter() - started:.0f} s",
                 flush=True,
             )

@@ -28,6 +28,13 @@ asks instead:
    was tried and chose LRs that diverged on a fine-tuning benchmark; a short probe cannot see an
    instability that builds up later, so the rule errs low.
 
+5. **Trust.** The held-out loss is also measured before any probe. If the best probe did not lower
+   it by more than twice its standard error (the per-batch decreases are paired: the same
+   batches before and after), the probes learned too little for their optimum to mean anything,
+   and if the best probe is at the edge of the search the optimum lies outside it. Either way the
+   choice says so (``reliable=False``, ``reason``) and returns ``fallback_lr`` instead, by default
+   the LR the run was configured with: the choice then changes nothing.
+
 The value returned is the schedule's LR argument: the peak (``max_lr``) for ``one_cycle``, the base
 LR for warmup schedules and transformers' ``linear``/``cosine``. Everything the probes touch is
 restored exactly afterwards, as :func:`hf_lrsched.find_lr` does.
@@ -106,6 +113,7 @@ def choose_lr(
     accumulation_steps: int | None = None,
     max_grad_norm: float | None = None,
     horizon_exponent: float = 0.5,
+    fallback_lr: float | None = None,
     show_progress: bool = True,
 ) -> LRChoice:
     """Choose the run's LR from short probes of its own schedule, scored on held-out training batches.
@@ -144,10 +152,13 @@ def choose_lr(
       horizon_exponent: ``beta`` in ``lr = probe optimum * (probe_steps / num_training_steps)**beta``,
         in (0, 1]. The default 1/2 is SGD's rule; 1/3 (the exponent measured for AdamW in LLM
         pre-training) chose LRs that diverged on a fine-tuning benchmark (docs/results.md).
+      fallback_lr: the LR returned when the probes cannot be trusted (``reliable=False``); default:
+        the run's own LR (a Trainer: ``args.learning_rate``; else the first param group's LR now).
       show_progress: a tqdm bar over the probes (main process).
 
     Returns:
-      An :class:`LRChoice`; ``.lr`` is the value for the schedule's LR argument.
+      An :class:`LRChoice`; ``.lr`` is the value for the schedule's LR argument: the probes' choice,
+      or ``fallback_lr`` when ``.reliable`` is false (``.reason`` says why).
 
     Examples:
       >>> import torch
@@ -159,9 +170,11 @@ def choose_lr(
       >>> before = model.weight.clone()
       >>> choice = choose_lr(model, opt, loader, num_training_steps=64, schedule="linear",
       ...                    loss_fn=lambda m, b: torch.nn.functional.cross_entropy(m(b[0]), b[1]),
-      ...                    show_progress=False)
-      >>> choice.probe_steps, round(choice.horizon_factor, 3), choice.lr == choice.probe_lr * choice.horizon_factor
-      (6, 0.306, True)
+      ...                    center_lr=0.05, show_progress=False)  # a new linear model wants a large LR
+      >>> choice.reliable, choice.probe_steps, round(choice.horizon_factor, 3)
+      (True, 6, 0.306)
+      >>> choice.lr == choice.probe_choice == choice.probe_lr * choice.horizon_factor
+      True
       >>> torch.equal(model.weight, before), opt.param_groups[0]["lr"]
       (True, 0.123)
     """
@@ -184,6 +197,10 @@ def choose_lr(
         if isinstance(num_warmup_steps, float) and num_warmup_steps >= 1 and num_warmup_steps.is_integer():
             num_warmup_steps = int(num_warmup_steps)  # transformers 5 keeps warmup_steps=4 as 4.0
         check_int("num_training_steps", num_training_steps, minimum=2)
+        if fallback_lr is None:
+            own = parts.trainer.args.learning_rate if parts.trainer is not None else None
+            fallback_lr = own if own is not None else float(parts.optimizer.param_groups[0]["lr"])
+        fallback_lr = check_real("fallback_lr", fallback_lr, 0, low_open=True)
         if probe_steps is None:
             probe_steps = min(max(6, math.ceil(0.05 * num_training_steps)), num_training_steps)
         check_int("probe_steps", probe_steps, minimum=1, maximum=num_training_steps)
@@ -216,8 +233,9 @@ def choose_lr(
         finally:
             snapshot.restore()
         horizon = (probe_steps / num_training_steps) ** beta
+        reason = search.unreliable_reason
         return LRChoice(
-            lr=search.probe_lr * horizon,
+            lr=fallback_lr if reason else search.probe_lr * horizon,
             probe_lr=search.probe_lr,
             probe_lrs=[center_lr * factor**k for k in search.tried],
             heldout_losses=list(search.tried.values()),
@@ -230,6 +248,13 @@ def choose_lr(
             bracketed=search.bracketed,
             seconds=time.perf_counter() - started,
             horizon_exponent=beta,
+            reliable=not reason,
+            reason=reason,
+            probe_choice=search.probe_lr * horizon,
+            fallback_lr=fallback_lr,
+            start_loss=search.start_loss,
+            movement=search.movement,
+            noise=search.noise,
         )
     finally:
         parts.release()
@@ -238,12 +263,16 @@ def choose_lr(
 def record_choice(choice: LRChoice, output_dir: str | os.PathLike | None, *, write: bool = True) -> None:
     """Log ``choice`` and write ``lr_choice.json`` and its plot ``lr_choice.png`` to ``output_dir``.
 
+    A choice that cannot be trusted (``reliable=False``) is also one warning line (with ``write``).
+
     Args:
       choice: what :func:`choose_lr` returned.
       output_dir: the run's output folder (created if missing); ``None`` writes nothing.
       write: write the files (pass ``False`` on every process but the main one).
     """
     logger.info("%s", choice)
+    if write and not choice.reliable:  # one line, from the main process
+        logger.warning("%s", choice.warning)
     if not write or output_dir is None:
         return
     folder = Path(output_dir)

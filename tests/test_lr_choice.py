@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import logging
 import math
 import os
 import random
@@ -18,8 +20,8 @@ from torch.nn import functional as F
 from transformers import get_linear_schedule_with_warmup
 
 from hf_lrsched import choose_lr
-from hf_lrsched._tools.probes import _search
-from hf_lrsched.lr_choice import compressed_schedule
+from hf_lrsched._tools.probes import _movement_and_noise, _Search, _search
+from hf_lrsched.lr_choice import LRChoice, compressed_schedule, record_choice
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -273,6 +275,8 @@ def test_default_heldout_slice_is_128_examples_whatever_the_batch_size(batch_siz
         ({"horizon_exponent": 1.5}, r"horizon_exponent must be in \(0, 1\], got 1.5"),
         ({"horizon_exponent": float("nan")}, r"horizon_exponent must be in \(0, 1\], got nan"),
         ({"schedule": "linearr"}, "unknown lr_scheduler_type 'linearr'"),
+        ({"fallback_lr": 0.0}, "fallback_lr must be > 0, got 0.0"),
+        ({"fallback_lr": float("inf")}, "fallback_lr must be"),
     ],
 )
 def test_bad_arguments_name_the_option(kwargs, message):
@@ -283,6 +287,79 @@ def test_bad_arguments_name_the_option(kwargs, message):
 
 
 # ----------------------------------------------------------------------------------------------
+# Trust: the probes must move the held-out loss beyond its noise and bracket their optimum.
+# ----------------------------------------------------------------------------------------------
+
+
+def test_movement_is_the_mean_paired_decrease_and_noise_its_standard_error():
+    # Decreases 0.3, 0.2, 0.4: mean 0.3, sample std 0.1, standard error 0.1 / sqrt(3).
+    movement, noise = _movement_and_noise(torch.tensor([1.0, 0.8, 0.9]), torch.tensor([0.7, 0.6, 0.5]))
+    assert movement == pytest.approx(0.3, abs=1e-7) and noise == pytest.approx(0.1 / math.sqrt(3), rel=1e-6)
+    assert _movement_and_noise(torch.tensor([0.7]), torch.tensor([0.5]))[1] == 0.0  # one batch: no spread
+    assert _movement_and_noise(torch.tensor([0.7, 0.7]), torch.tensor([math.inf, 0.5])) == (-math.inf, math.inf)
+
+
+@pytest.mark.parametrize(
+    ("movement", "noise", "bracketed", "reason"),
+    [
+        (0.05, 0.02, True, ""),  # 0.05 > 2 x 0.02
+        (0.04, 0.02, True, "not more than 2x its noise (0.0200): the probes learned too little"),
+        (0.0, 0.0, True, "lowered the held-out loss by 0.0000 (from 0.6931)"),
+        (-0.01, 0.001, True, "learned too little"),
+        (math.nan, 0.01, True, "learned too little"),
+        (0.05, 0.02, False, "the best probe is at the edge of the search (3 probes)"),
+    ],
+)
+def test_a_choice_is_trusted_only_if_the_loss_moved_beyond_twice_its_noise_and_was_bracketed(
+    movement, noise, bracketed, reason
+):
+    search = _Search(1e-3, {0: 0.6, 1: 0.5, 2: 0.4}, bracketed, start_loss=0.6931, movement=movement, noise=noise)
+    assert (search.unreliable_reason == "") if reason == "" else (reason in search.unreliable_reason)
+
+
+def constant_loss(model, batch):
+    """A loss no update can change (the model only enters times zero): the probes cannot learn anything."""
+    zero = sum(p.sum() for p in model.parameters()) * 0.0
+    return zero + batch[0].abs().mean()
+
+
+@pytest.mark.parametrize("fallback", [None, 2e-4])
+def test_probes_that_cannot_learn_fall_back_to_the_runs_own_lr_or_the_given_one(fallback):
+    model, opt, loader = _setup()
+    given = {} if fallback is None else {"fallback_lr": fallback}
+    choice = choose_lr(
+        model, opt, loader, num_training_steps=60, loss_fn=constant_loss, show_progress=False, **given
+    )  # fmt: skip
+    assert not choice.reliable and "learned too little" in choice.reason
+    assert choice.movement == 0.0 and choice.noise == 0.0  # the same batches score the same before and after
+    assert choice.lr == choice.fallback_lr == (1e-3 if fallback is None else fallback)  # 1e-3: the first group's LR
+    assert choice.probe_choice == choice.probe_lr * choice.horizon_factor != choice.lr
+    assert choice.to_dict()["suggestion"] == choice.lr and choice.to_dict()["reliable"] is False
+    assert "the fallback" in str(choice) and choice.warning.startswith("the LR choice cannot be trusted")
+
+
+def test_probes_that_learn_are_trusted_and_their_choice_is_used():
+    model, opt, loader = _setup()
+    choice = choose_lr(model, opt, loader, num_training_steps=60, loss_fn=ce, center_lr=0.05, show_progress=False)
+    assert choice.bracketed and choice.reliable and choice.reason == "" and choice.warning == ""
+    assert choice.movement > 2 * choice.noise > 0
+    assert choice.lr == choice.probe_choice == choice.probe_lr * choice.horizon_factor
+
+
+def test_an_untrusted_choice_is_one_warning_from_the_process_that_writes(tmp_path, caplog):
+    untrusted = LRChoice(1e-3, 4e-3, [2e-3, 4e-3, 8e-3], [0.69, 0.68, 0.7], 6, 96, 0.25, "linear",
+                         reliable=False, reason="a reason", probe_choice=1e-3, fallback_lr=5e-5)  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="hf_lrsched.lr_choice"):
+        record_choice(untrusted, tmp_path / "main", write=True)
+        record_choice(untrusted, tmp_path / "other", write=False)
+        record_choice(dataclasses.replace(untrusted, reliable=True, reason=""), tmp_path / "trusted")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [untrusted.warning]
+    assert "a reason" in untrusted.warning and not (tmp_path / "other").exists()
+    assert json.loads((tmp_path / "main" / "lr_choice.json").read_text())["reason"] == "a reason"
+
+
+# ----------------------------------------------------------------------------------------------
 # Any Trainer script, through `hf-lrsched run --auto_lr`.
 # ----------------------------------------------------------------------------------------------
 
@@ -290,16 +367,27 @@ TRAINER_SCRIPT = textwrap.dedent(
     """
     import json
     import torch
-    from transformers import BertConfig, BertForSequenceClassification, HfArgumentParser, Trainer
-    from transformers import TrainerCallback, TrainingArguments
+    from transformers import HfArgumentParser, Trainer, TrainerCallback, TrainingArguments
+
+    class Bag(torch.nn.Module):  # mean of token embeddings -> 2 logits: learnt within a few updates
+        def __init__(self):
+            super().__init__()
+            self.embed = torch.nn.Embedding(64, 8)
+            self.out = torch.nn.Linear(8, 2)
+            torch.nn.init.zeros_(self.out.weight)  # starts at loss ln 2, like a new classification head
+            torch.nn.init.zeros_(self.out.bias)
+
+        def forward(self, input_ids, labels):
+            logits = 300 * self.out(self.embed(input_ids).mean(1))
+            return {"loss": torch.nn.functional.cross_entropy(logits, labels), "logits": logits}
 
     (args,) = HfArgumentParser(TrainingArguments).parse_args_into_dataclasses()
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=24, max_position_embeddings=16, num_labels=2)
-    model = BertForSequenceClassification(config)
-    ids = torch.randint(1, 64, (256, 8), generator=torch.Generator().manual_seed(1))
-    data = [{"input_ids": ids[i], "labels": torch.tensor(int(ids[i, 0] < 32))} for i in range(256)]
+    model = Bag()
+    labels = torch.randint(0, 2, (256,), generator=torch.Generator().manual_seed(2))
+    # Every token says the label (ids 1-31 or 33-63).
+    ids = torch.randint(1, 32, (256, 8), generator=torch.Generator().manual_seed(1)) + 32 * labels[:, None]
+    data = [{"input_ids": ids[i], "labels": labels[i]} for i in range(256)]
     peaks = []
 
     class Peak(TrainerCallback):
@@ -314,27 +402,49 @@ TRAINER_SCRIPT = textwrap.dedent(
 )
 
 
-def test_hf_lrsched_run_auto_lr_chooses_writes_and_trains_with_the_choice(tmp_path):
+def _auto_lr_run(tmp_path, script_text):
     script = tmp_path / "train.py"
-    script.write_text(TRAINER_SCRIPT)
+    script.write_text(script_text)
     out = tmp_path / "out"
     command = [
         sys.executable, "-m", "hf_lrsched", "run", "--auto_lr", str(script), "--output_dir", str(out),
-        "--max_steps", "40", "--per_device_train_batch_size", "4", "--learning_rate", "0.5",
+        "--max_steps", "40", "--per_device_train_batch_size", "16", "--learning_rate", "0.5",
         "--lr_scheduler_type", "one_cycle", "--warmup_steps", "4", "--use_cpu", "--report_to", "none",
         "--save_strategy", "no", "--disable_tqdm", "true", "--seed", "0",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    written = json.loads((out / "lr_choice.json").read_text())
-    assert (out / "lr_choice.png").stat().st_size > 1000
     assert "hf-lrsched --auto_lr: learning_rate" in done.stderr
-    seen = json.loads((out / "seen.json").read_text())
-    assert seen["learning_rate"] == written["suggestion"] != 0.5
-    assert seen["peak"] == pytest.approx(written["suggestion"], rel=1e-12)  # one_cycle peaks at max_lr
+    assert (out / "lr_choice.png").stat().st_size > 1000
+    written = json.loads((out / "lr_choice.json").read_text())
     assert written["schedule"] == "one_cycle" and written["num_training_steps"] == 40
     assert written["probe_steps"] == 6
+    return done.stderr, written, json.loads((out / "seen.json").read_text())
+
+
+UNTRUSTED = "the LR choice cannot be trusted"
+
+
+def test_hf_lrsched_run_auto_lr_chooses_writes_and_trains_with_the_choice(tmp_path):
+    stderr, written, seen = _auto_lr_run(tmp_path, TRAINER_SCRIPT)
+    assert written["reliable"] is True and written["reason"] == "" and UNTRUSTED not in stderr
+    assert seen["learning_rate"] == written["suggestion"] == written["probe_choice"] != 0.5
+    assert seen["peak"] == pytest.approx(written["suggestion"], rel=1e-12)  # one_cycle peaks at max_lr
+
+
+def test_auto_lr_keeps_the_scripts_lr_and_warns_once_when_the_probes_learned_nothing(tmp_path):
+    # Labels independent of the tokens: nothing the probes learn carries over to held-out batches.
+    noise = TRAINER_SCRIPT.replace(" + 32 * labels[:, None]", "")
+    assert noise != TRAINER_SCRIPT
+    stderr, written, seen = _auto_lr_run(tmp_path, noise)
+    warnings = [line for line in stderr.splitlines() if line.startswith(UNTRUSTED)]
+    assert len(warnings) == 1, stderr[-3000:]
+    assert "learned too little" in warnings[0] and "using the fallback learning rate 0.5 " in warnings[0]
+    assert written["reliable"] is False and "learned too little" in written["reason"]
+    assert seen["learning_rate"] == written["suggestion"] == written["fallback_lr"] == 0.5
+    assert seen["peak"] == 0.5  # the run trained at the script's own LR
+    assert written["probe_choice"] != 0.5
 
 
 # ----------------------------------------------------------------------------------------------

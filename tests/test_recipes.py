@@ -170,24 +170,72 @@ def assert_loss_went_down(log_history: list[dict]) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-@needs_sst2
+POSITIVE = ("good", "great", "fine", "lovely", "superb", "nice")
+NEGATIVE = ("bad", "awful", "poor", "dull", "boring", "weak")
+
+
+def _sentiment_rows(rows: int, *, words_say_the_label: bool) -> list[str]:
+    """``rows`` lines of text,label: a polar word decides the label, or the label ignores the words."""
+    lines = ["text,label"]
+    for i in range(rows):
+        words = POSITIVE if i % 2 == 0 else NEGATIVE
+        label = i % 2 if words_say_the_label else (i // 2) % 2
+        lines.append(f"a {words[i % 6]} film number {i},{'neg' if label else 'pos'}")
+    return lines
+
+
+@pytest.fixture(scope="module")
+def choice_data(tmp_path_factory):
+    """Training sets for --find_lr: one that 2 probe updates learn from, one where nothing can be learnt."""
+    folder = tmp_path_factory.mktemp("choice_data")
+    for name, rows, signal in (("learnable", 256, True), ("noise", 256, False), ("dev", 16, True)):
+        (folder / f"{name}.csv").write_text("\n".join(_sentiment_rows(rows, words_say_the_label=signal)) + "\n")
+    return folder
+
+
+def _find_lr_args(choice_data, train: str, base: list[str], steps_flag: str) -> list[str]:
+    args = [*base, "--train_file", str(choice_data / f"{train}.csv"), "--validation_file", str(choice_data / "dev.csv")]
+    args += ["--find_lr", "--find_lr_num_steps", "2"]
+    args[args.index(steps_flag) + 1] = "8"
+    return args
+
+
+UNTRUSTED = "the LR choice cannot be trusted"
+
+
 @pytest.mark.slow
-def test_find_lr_sets_one_cycle_peak_to_the_suggestion(tmp_path, env):
+def test_find_lr_sets_one_cycle_peak_to_the_suggestion(tmp_path, env, choice_data):
     out = tmp_path / "find_lr"
-    args = [*_sst2_args(), *accelerate_args(8), "--find_lr", "--find_lr_num_steps", "2", "--output_dir", str(out)]
-    args[args.index("--max_train_steps") + 1] = "8"
-    run_recipe("finetune_accelerate", args, env)
+    args = [*_find_lr_args(choice_data, "learnable", accelerate_args(8), "--max_train_steps"), "--output_dir", str(out)]
+    result = run_recipe("finetune_accelerate", args, env)
+    assert UNTRUSTED not in result.stdout + result.stderr
     metrics = read(out, "metrics.json")
     suggestion = metrics["find_lr"]["suggestion"]
     assert suggestion != LR and metrics["learning_rate"] == suggestion
     choice = read(out, "lr_choice.json")  # hf_lrsched.choose_lr: probes of this run's schedule
     assert choice["suggestion"] == suggestion and choice["probe_steps"] == 2 and choice["num_training_steps"] == 8
+    assert choice["reliable"] is True
     # The horizon rule: sqrt(2/8) = 1/2.
     assert choice["horizon_exponent"] == 0.5
     assert suggestion == pytest.approx(choice["probe_lr"] * 0.5, rel=1e-12)
     assert choice["schedule"] == "one_cycle"
     assert (out / "lr_choice.png").stat().st_size > 0
     expected = torch_one_cycle(8, suggestion)
+    assert_trajectory(read(out, "lr_trajectory.json")["updates"], [lr for lr, _ in expected], [m for _, m in expected])
+
+
+@pytest.mark.slow
+def test_find_lr_that_cannot_be_trusted_warns_once_and_keeps_the_learning_rate(tmp_path, env, choice_data):
+    out = tmp_path / "find_lr_noise"
+    args = [*_find_lr_args(choice_data, "noise", accelerate_args(8), "--max_train_steps"), "--output_dir", str(out)]
+    result = run_recipe("finetune_accelerate", args, env)
+    warnings = [line for line in (result.stdout + result.stderr).splitlines() if UNTRUSTED in line]
+    assert len(warnings) == 1 and "learned too little" in warnings[0]
+    assert f"using the fallback learning rate {LR:.3g} " in warnings[0]
+    choice = read(out, "lr_choice.json")
+    assert choice["reliable"] is False and choice["suggestion"] == choice["fallback_lr"] == LR
+    assert read(out, "metrics.json")["learning_rate"] == LR
+    expected = torch_one_cycle(8, LR)  # the run is the one --find_lr was not asked for
     assert_trajectory(read(out, "lr_trajectory.json")["updates"], [lr for lr, _ in expected], [m for _, m in expected])
 
 
@@ -641,12 +689,10 @@ def test_hub_names_offline_give_one_line_from_the_command_line(recipe, args, fra
     assert last.startswith(f"{recipe}.py: error: ") and fragment in last, last
 
 
-@needs_sst2
 @pytest.mark.slow
-def test_trainer_recipe_find_lr_trains_at_the_suggestion(tmp_path, env):
+def test_trainer_recipe_find_lr_trains_at_the_suggestion(tmp_path, env, choice_data):
     out = tmp_path / "trainer_find_lr"
-    args = [*_sst2_args(), *TRAINER_ARGS, "--find_lr", "--find_lr_num_steps", "2", "--output_dir", str(out)]
-    args[args.index("--max_steps") + 1] = "8"
+    args = [*_find_lr_args(choice_data, "learnable", TRAINER_ARGS, "--max_steps"), "--output_dir", str(out)]
     args[args.index("--save_strategy") + 1] = "no"
     run_recipe("finetune_trainer", args, env)
     metrics = read(out, "metrics.json")
@@ -654,6 +700,7 @@ def test_trainer_recipe_find_lr_trains_at_the_suggestion(tmp_path, env):
     assert suggestion != LR and metrics["learning_rate"] == suggestion
     choice = read(out, "lr_choice.json")
     assert choice["suggestion"] == suggestion and choice["probe_steps"] == 2 and choice["num_training_steps"] == 8
+    assert choice["reliable"] is True
     assert (out / "lr_choice.png").stat().st_size > 0
     updates = read(out, "lr_trajectory.json")["updates"]
     # warmup 3 then decay: the peak (step 3) is the suggested LR
@@ -665,16 +712,9 @@ def test_trainer_recipe_find_lr_trains_at_the_suggestion(tmp_path, env):
 # (a tiny CSV, no SST-2 needed)
 # --------------------------------------------------------------------------------------------------
 
-POSITIVE = ("good", "great", "fine", "lovely", "superb", "nice")
-NEGATIVE = ("bad", "awful", "poor", "dull", "boring", "weak")
-
 
 def _write_sentiment_csv(path: Path, rows: int) -> Path:
-    lines = ["text,label"]
-    for i in range(rows):
-        words = POSITIVE if i % 2 == 0 else NEGATIVE
-        lines.append(f"a {words[i % 6]} film number {i},{'pos' if i % 2 == 0 else 'neg'}")
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(_sentiment_rows(rows, words_say_the_label=True)) + "\n")
     return path
 
 

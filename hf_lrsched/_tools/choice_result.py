@@ -31,6 +31,14 @@ class LRChoice:
       bracketed: the best probe had a worse neighbour on both sides.
       seconds: wall time of the whole choice.
       horizon_exponent: the exponent of the horizon rule (default 1/2).
+      reliable: the probes moved the held-out loss beyond its noise and bracketed their optimum; when
+        not, ``lr`` is ``fallback_lr`` and ``reason`` says why.
+      reason: why the probes cannot be trusted (``""`` when they can).
+      probe_choice: what the probes chose (``probe_lr * horizon_factor``), used or not.
+      fallback_lr: the LR used when the probes cannot be trusted (the run's own LR by default).
+      start_loss: held-out loss before any probe.
+      movement: ``start_loss`` minus the best probe's held-out loss.
+      noise: standard error of ``movement`` over the held-out batches (the probes are paired).
     """
 
     lr: float
@@ -46,6 +54,13 @@ class LRChoice:
     bracketed: bool = True
     seconds: float = 0.0
     horizon_exponent: float = 0.5
+    reliable: bool = True
+    reason: str = ""
+    probe_choice: float = math.nan
+    fallback_lr: float | None = None
+    start_loss: float = math.nan
+    movement: float = math.nan
+    noise: float = math.nan
 
     @property
     def suggestion(self) -> float:
@@ -55,10 +70,26 @@ class LRChoice:
     def __str__(self) -> str:
         tried = ", ".join(f"{lr:.3g}: {loss:.4f}" for lr, loss in sorted(zip(self.probe_lrs, self.heldout_losses)))
         edge = "" if self.bracketed else "; best probe at the edge of the search"
+        before = f"{self.start_loss:.4f} before, " if math.isfinite(self.start_loss) else ""
+        probes = (
+            f"probe optimum {self.probe_lr:.3g} x {self.horizon_text} ({len(self.probe_lrs)} probes of "
+            f"{self.probe_steps} updates, held-out loss {before}{tried}; {self.seconds:.1f} s{edge})"
+        )
+        if self.reliable:
+            return f"LR choice for {self.schedule}: {self.lr:.3g} = {probes}"
         return (
-            f"LR choice for {self.schedule}: {self.lr:.3g} = probe optimum {self.probe_lr:.3g} x "
-            f"{self.horizon_text} ({len(self.probe_lrs)} probes of {self.probe_steps} "
-            f"updates, held-out loss {tried}; {self.seconds:.1f} s{edge})"
+            f"LR choice for {self.schedule}: {self.lr:.3g}, the fallback; the probes' {self.probe_choice:.3g} "
+            f"(= {probes}) is not used: {self.reason}"
+        )
+
+    @property
+    def warning(self) -> str:
+        """One line for the log when the probes cannot be trusted (``""`` when they can)."""
+        if self.reliable:
+            return ""
+        return (
+            f"the LR choice cannot be trusted ({self.reason}); using the fallback learning rate "
+            f"{self.lr:.3g} instead of the probes' {self.probe_choice:.3g}"
         )
 
     @property
@@ -88,6 +119,13 @@ class LRChoice:
             "heldout_examples": self.heldout_examples,
             "bracketed": self.bracketed,
             "seconds": self.seconds,
+            "reliable": self.reliable,
+            "reason": self.reason,
+            "probe_choice": finite(self.probe_choice),
+            "fallback_lr": self.fallback_lr,
+            "start_loss": finite(self.start_loss),
+            "movement": finite(self.movement),
+            "noise": finite(self.noise),
         }
 
     def plot(self, path: str | os.PathLike | None = None, *, title: str | None = None):
@@ -118,12 +156,13 @@ class LRChoice:
         shown = np.isfinite(losses)
         ax.plot(lrs[shown], losses[shown], "o-", color="C0", label="held-out loss after each probe")
         ax.axvline(self.probe_lr, color="C1", ls="--", label=f"probe optimum {self.probe_lr:.2g}")
-        ax.axvline(
-            self.lr,
-            color="C3",
-            lw=2,
-            label=f"chosen LR {self.lr:.2g} (x {self.horizon_text})",
-        )
+        if math.isfinite(self.start_loss):
+            ax.axhline(self.start_loss, color="0.5", ls=":", label=f"before the probes {self.start_loss:.4f}")
+        if self.reliable:
+            label = f"chosen LR {self.lr:.2g} (x {self.horizon_text})"
+        else:
+            label = f"fallback LR {self.lr:.2g} (probes not trusted)"
+        ax.axvline(self.lr, color="C3", lw=2, label=label)
         ax.set_xscale("log")
         ax.set_xlabel("peak learning rate")
         ax.set_ylabel("held-out training-data loss")

@@ -22,6 +22,7 @@ from .stepper import Stepper
 __all__ = ["compressed_schedule"]
 
 HELDOUT_EXAMPLES = 128
+NOISE_MULTIPLE = 2.0  # the probes must lower the held-out loss by more than this many standard errors
 SPREAD_STRIDE = 8  # take every 8th batch (at most) for the probes and the held-out slice
 
 _CURVE_MAX_STEPS = 20_000  # longer schedules are drawn at this resolution (the shape is what matters)
@@ -98,6 +99,32 @@ class _Search:
     tried: dict[int, float]  # grid index k -> held-out loss after the probe at center_lr * factor**k
     bracketed: bool
     heldout_examples: int = 0
+    start_loss: float = math.nan  # held-out loss before any probe
+    movement: float = math.nan  # start_loss minus the best probe's held-out loss
+    noise: float = math.nan  # standard error of that difference over the held-out batches (paired)
+
+    @property
+    def unreliable_reason(self) -> str:
+        """Why the probes cannot place the LR, or ``""`` when they can."""
+        if not self.movement > NOISE_MULTIPLE * self.noise:
+            return (
+                f"the best probe lowered the held-out loss by {self.movement:.4f} (from {self.start_loss:.4f}), "
+                f"not more than {NOISE_MULTIPLE:g}x its noise ({self.noise:.4f}): the probes learned too little "
+                "to place the LR"
+            )
+        if not self.bracketed:
+            return f"the best probe is at the edge of the search ({len(self.tried)} probes)"
+        return ""
+
+
+def _movement_and_noise(start: torch.Tensor, best: torch.Tensor) -> tuple[float, float]:
+    """Mean of the paired per-batch decrease ``start - best`` and its standard error (0 with one batch)."""
+    decrease = start.double() - best.double()
+    movement = float(decrease.mean())
+    if not math.isfinite(movement):
+        return -math.inf, math.inf
+    noise = float(decrease.std() / math.sqrt(len(decrease))) if len(decrease) > 1 else 0.0
+    return movement, noise
 
 
 def _search(score: Callable[[float], float], center_lr: float, factor: float, max_probes: int) -> _Search:
@@ -194,6 +221,8 @@ def probe_and_search(
     updates = [[send_to_device(b, device) for b in group] for group in updates]
     stepper = Stepper(model, optimizer, accelerator, loss_fn, max_grad_norm)
     start = _Snapshot(model, optimizer, dataloader, accelerator)  # every probe starts here, RNGs included
+    start_losses = stepper.heldout_losses(heldout)  # eval mode: no dropout, no RNG drawn
+    after: dict[float, torch.Tensor] = {}  # probe peak LR -> held-out loss of each batch after the probe
     model.train()
     main = accelerator is None or accelerator.is_local_main_process
     progress = tqdm(total=max_probes, desc="LR choice probes", disable=not (show_progress and main), leave=False)
@@ -204,7 +233,9 @@ def probe_and_search(
         # No early exit on a NaN training loss: every process must make the same collective calls.
         for multiplier, batches in zip(multipliers, updates, strict=True):
             stepper.update(batches, peak * multiplier)
-        loss = stepper.heldout_loss(heldout)
+        after[peak] = stepper.heldout_losses(heldout)
+        loss = float(after[peak].mean())
+        loss = loss if math.isfinite(loss) else math.inf
         progress.update(1)
         progress.set_postfix(lr=f"{peak:.2e}", heldout=f"{loss:.4f}")
         return loss
@@ -214,4 +245,7 @@ def probe_and_search(
     finally:
         progress.close()
     search.heldout_examples = sum(_batch_size(b) for b in heldout)
+    best = min(search.tried, key=lambda k: (search.tried[k], k))
+    search.start_loss = float(start_losses.mean())
+    search.movement, search.noise = _movement_and_noise(start_losses, after[center_lr * factor**best])
     return search

@@ -3,7 +3,6 @@ test and ``choose_lr``'s probes), with the accelerator's backward, autocast and 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -90,14 +89,13 @@ class Stepper:
         self.step()
         return loss
 
-    def heldout_loss(self, batches: list) -> float:
-        """Mean loss over the held-out batches, averaged over processes (all processes get the same value)."""
+    def heldout_losses(self, batches: list) -> torch.Tensor:
+        """The loss of each held-out batch, those of every process concatenated (all processes get the same)."""
         training = self.model.training
         self.model.eval()
         with torch.no_grad():
-            losses = torch.stack([self.loss(batch).detach().float() for batch in batches]).mean()
+            losses = torch.stack([self.loss(batch).detach().float() for batch in batches])
         self.model.train(training)
         if self.several_processes:
-            losses = self.accelerator.reduce(losses.to(self.accelerator.device), reduction="mean")
-        value = float(losses)
-        return value if math.isfinite(value) else math.inf
+            losses = self.accelerator.gather(losses.to(self.accelerator.device))
+        return losses.cpu()
