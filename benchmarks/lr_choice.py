@@ -263,6 +263,13 @@ def chosen_lr(result: RunResult) -> float:
     return float(result.metrics["learning_rate"])
 
 
+def chosen_lr_text(result: RunResult) -> str:
+    """The chosen LR, marked † where the probes were not trusted and the run used its fallback LR."""
+    test = result.metrics.get("find_lr")
+    untrusted = isinstance(test, dict) and test.get("reliable") is False
+    return f"{chosen_lr(result):.3g}" + (" †" if untrusted else "")
+
+
 def probe_seconds(result: RunResult) -> float | None:
     test = result.metrics.get("find_lr")
     return test.get("seconds") if isinstance(test, dict) else None
@@ -324,7 +331,7 @@ def summarize(args, results: dict[PlannedRun, RunResult]) -> tuple[str, dict]:
             auto_rows.append(
                 [
                     schedule,
-                    " / ".join(f"{lr:.3g}" for lr in lrs) or "not run",
+                    " / ".join(chosen_lr_text(r) for _, r in auto) or "not run",
                     f"{max(lrs) / min(lrs):.2f}" if lrs else "n/a",
                     pct(accs),
                     " / ".join(f"{100 * a:.1f}" for a in accs),
@@ -379,6 +386,9 @@ def summarize(args, results: dict[PlannedRun, RunResult]) -> tuple[str, dict]:
                 ],
                 auto_rows,
             ),
+            "",
+            "† the probes were not trusted (`reliable` false in `find_lr`): the run used its fallback, the recipe's "
+            "`--learning_rate`.",
             "",
             "run wall time (grid and baseline runs): "
             + (

@@ -39,7 +39,9 @@ def main(argv=None) -> int:
     parser.add_argument("--train_offset", type=int, default=0, help="sst2: skip this many rows first")
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--probe_steps", type=int, nargs="+", default=[6])
+    parser.add_argument(
+        "--probe_steps", type=int, nargs="+", default=[None], help="updates per probe (default: choose_lr's)"
+    )
     parser.add_argument("--heldout_examples", type=int, nargs="+", default=[128])
     parser.add_argument("--schedules", nargs="+", default=["linear"])
     parser.add_argument("--work_dir", default=str(REPO_ROOT / "runs" / "lr_choice"))
@@ -68,7 +70,7 @@ def main(argv=None) -> int:
                 f"{lr:.2g}: {loss:.4f}" for lr, loss in sorted(zip(choice.probe_lrs, choice.heldout_losses))
             )
             print(
-                f"{args.setting} {schedule} seed {seed}, {steps}-update probes, "
+                f"{args.setting} {schedule} seed {seed}, {choice.probe_steps}-update probes, "
                 f"{choice.heldout_examples} held out: "
                 f"LR {choice.lr:.3g} (probes {choice.probe_choice:.3g} = optimum {choice.probe_lr:.3g} x "
                 f"{choice.horizon_factor:.3f}; {'trusted' if choice.reliable else 'NOT trusted'}: moved "
