@@ -707,6 +707,22 @@ def test_trainer_recipe_find_lr_trains_at_the_suggestion(tmp_path, env, choice_d
     assert updates[3]["lr"] == pytest.approx(suggestion, rel=1e-12)
 
 
+@pytest.mark.slow
+def test_trainer_recipe_find_lr_that_cannot_be_trusted_warns_once_and_keeps_the_learning_rate(
+    tmp_path, env, choice_data
+):
+    out = tmp_path / "trainer_find_lr_noise"
+    args = [*_find_lr_args(choice_data, "noise", TRAINER_ARGS, "--max_steps"), "--output_dir", str(out)]
+    args[args.index("--save_strategy") + 1] = "no"
+    result = run_recipe("finetune_trainer", args, env)
+    warnings = [line for line in (result.stdout + result.stderr).splitlines() if UNTRUSTED in line]
+    assert len(warnings) == 1 and f"using the fallback learning rate {LR:.3g} " in warnings[0]
+    choice = read(out, "lr_choice.json")
+    assert choice["reliable"] is False and choice["suggestion"] == LR
+    assert read(out, "metrics.json")["learning_rate"] == LR
+    assert read(out, "lr_trajectory.json")["updates"][3]["lr"] == pytest.approx(LR, rel=1e-12)  # the peak
+
+
 # --------------------------------------------------------------------------------------------------
 # Accelerate recipe checkpoints: complete or absent, never unpickled, never resumed with other flags
 # (a tiny CSV, no SST-2 needed)
