@@ -28,9 +28,11 @@ asks instead:
    was tried and chose LRs that diverged on a fine-tuning benchmark; a short probe cannot see an
    instability that builds up later, so the rule errs low.
 
-5. **Trust.** The held-out loss is also measured before any probe. If the best probe did not lower
-   it by more than twice its standard error (the per-batch decreases are paired: the same
-   batches before and after), the probes learned too little for their optimum to mean anything,
+5. **Trust.** The held-out loss is also measured before any probe, and every held-out batch is
+   scored in pieces of 8 examples (16 pieces for 128 examples, whatever the batch size). If the
+   best probe did not lower the loss by more than twice its standard error (the decreases of the
+   pieces are paired: the same examples before and after), the probes learned too little for their
+   optimum to mean anything,
    and if the best probe is at the edge of the search the optimum lies outside it. Either way the
    choice says so (``reliable=False``, ``reason``) and returns ``fallback_lr`` instead, by default
    the LR the run was configured with: the choice then changes nothing.

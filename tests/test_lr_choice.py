@@ -20,7 +20,7 @@ from torch.nn import functional as F
 from transformers import get_linear_schedule_with_warmup
 
 from hf_lrsched import choose_lr
-from hf_lrsched._tools.probes import _movement_and_noise, _Search, _search
+from hf_lrsched._tools.probes import _movement_and_noise, _Search, _search, _slices
 from hf_lrsched.lr_choice import LRChoice, compressed_schedule, record_choice
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -289,6 +289,33 @@ def test_bad_arguments_name_the_option(kwargs, message):
 # ----------------------------------------------------------------------------------------------
 # Trust: the probes must move the held-out loss beyond its noise and bracket their optimum.
 # ----------------------------------------------------------------------------------------------
+
+
+def test_heldout_batches_are_cut_into_pieces_of_8_examples_for_any_batch_layout():
+    ids, mask, labels = torch.arange(20 * 3).reshape(20, 3), torch.ones(20, 3), torch.arange(20)
+    pieces = _slices({"input_ids": ids, "attention_mask": mask, "labels": labels, "scale": torch.tensor(2.0)})
+    assert [len(p["labels"]) for p in pieces] == [8, 8, 4]
+    assert torch.equal(torch.cat([p["input_ids"] for p in pieces]), ids)
+    assert all(p["scale"] == 2.0 for p in pieces)  # not per example: shared by every piece
+    assert [[len(v) for v in p] for p in _slices((ids, labels))] == [[8, 8], [8, 8], [4, 4]]
+    assert [len(p) for p in _slices(ids)] == [8, 8, 4]
+    assert len(_slices(ids[:8])) == 1 and torch.equal(_slices(ids[:8])[0], ids[:8]) and _slices("text") == ["text"]
+
+
+def test_the_heldout_loss_is_scored_on_16_pieces_of_8_examples_at_batch_32():
+    model, opt, loader = _setup()
+    scored = []
+
+    def recording(model, batch):
+        if not model.training:
+            scored.append(len(batch[1]))
+        return ce(model, batch)
+
+    choice = choose_lr(
+        model, opt, loader, num_training_steps=60, loss_fn=recording, center_lr=0.05, show_progress=False
+    )  # fmt: skip
+    evaluations = 1 + len(choice.probe_lrs)  # before the probes, then after each
+    assert scored == [8] * 16 * evaluations and choice.heldout_examples == 128
 
 
 def test_movement_is_the_mean_paired_decrease_and_noise_its_standard_error():

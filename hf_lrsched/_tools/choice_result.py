@@ -38,7 +38,8 @@ class LRChoice:
       fallback_lr: the LR used when the probes cannot be trusted (the run's own LR by default).
       start_loss: held-out loss before any probe.
       movement: ``start_loss`` minus the best probe's held-out loss.
-      noise: standard error of ``movement`` over the held-out batches (the probes are paired).
+      noise: standard error of ``movement`` over the held-out pieces of 8 examples (paired: the same
+        examples before and after).
     """
 
     lr: float

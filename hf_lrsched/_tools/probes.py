@@ -23,6 +23,7 @@ __all__ = ["compressed_schedule"]
 
 HELDOUT_EXAMPLES = 128
 NOISE_MULTIPLE = 2.0  # the probes must lower the held-out loss by more than this many standard errors
+SLICE_EXAMPLES = 8  # held-out batches are scored in slices of 8 examples: 16 paired values whatever the batch size
 SPREAD_STRIDE = 8  # take every 8th batch (at most) for the probes and the held-out slice
 
 _CURVE_MAX_STEPS = 20_000  # longer schedules are drawn at this resolution (the shape is what matters)
@@ -117,10 +118,12 @@ class _Search:
         return ""
 
 
-def _movement_and_noise(start: torch.Tensor, best: torch.Tensor) -> tuple[float, float]:
-    """Mean of the paired per-batch decrease ``start - best`` and its standard error (0 with one batch)."""
+def _movement_and_noise(start: torch.Tensor, best: torch.Tensor, weights: torch.Tensor | None = None):
+    """Mean of the paired per-piece decrease ``start - best`` (weighted by the pieces' sizes) and its standard
+    error (0 with one piece)."""
     decrease = start.double() - best.double()
-    movement = float(decrease.mean())
+    weights = torch.ones_like(decrease) if weights is None else weights.double()
+    movement = float((decrease * weights).sum() / weights.sum())
     if not math.isfinite(movement):
         return -math.inf, math.inf
     noise = float(decrease.std() / math.sqrt(len(decrease))) if len(decrease) > 1 else 0.0
@@ -161,6 +164,30 @@ def _batch_size(batch) -> int:
     elif isinstance(batch, (list, tuple)) and batch:
         batch = batch[0]
     return int(batch.shape[0]) if isinstance(batch, torch.Tensor) and batch.dim() > 0 else 1
+
+
+def _slices(batch, size: int = SLICE_EXAMPLES) -> list:
+    """``batch`` cut along its first dimension into pieces of ``size`` examples (the last may be smaller).
+
+    Every tensor whose first dimension is the batch's size is cut; anything else is shared by the
+    pieces. A batch that is not a tensor, a mapping or a sequence of them is one piece.
+    """
+    n = _batch_size(batch)
+
+    def cut(value, start: int):
+        if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape[0] == n:
+            return value[start : start + size]
+        return value
+
+    if n <= size:
+        return [batch]
+    if isinstance(batch, torch.Tensor):
+        return list(batch.split(size))
+    if isinstance(batch, Mapping):
+        return [type(batch)({k: cut(v, start) for k, v in batch.items()}) for start in range(0, n, size)]
+    if isinstance(batch, (list, tuple)):
+        return [type(batch)(cut(v, start) for v in batch) for start in range(0, n, size)]
+    return [batch]
 
 
 def _draw_batches(dataloader, heldout_batches: int | None, probe_steps: int, accumulation_steps: int):
@@ -218,11 +245,19 @@ def probe_and_search(
     device = batch_device(model, accelerator)
     heldout, updates = _draw_batches(dataloader, heldout_batches, len(multipliers), accumulation_steps)
     heldout = [send_to_device(b, device) for b in heldout]
+    pieces = [piece for b in heldout for piece in _slices(b)]
+    if accelerator is not None and accelerator.num_processes > 1:  # gather needs as many pieces on every rank
+        counts = accelerator.gather(torch.tensor([len(pieces)], device=accelerator.device)).tolist()
+        pieces = pieces if len(set(counts)) == 1 else heldout
+    heldout = pieces
+    sizes = torch.tensor([_batch_size(piece) for piece in heldout], dtype=torch.float64)
     updates = [[send_to_device(b, device) for b in group] for group in updates]
     stepper = Stepper(model, optimizer, accelerator, loss_fn, max_grad_norm)
     start = _Snapshot(model, optimizer, dataloader, accelerator)  # every probe starts here, RNGs included
     start_losses = stepper.heldout_losses(heldout)  # eval mode: no dropout, no RNG drawn
-    after: dict[float, torch.Tensor] = {}  # probe peak LR -> held-out loss of each batch after the probe
+    # Every process holds out pieces of the same sizes; the gathered losses come process after process.
+    weights = sizes.repeat(len(start_losses) // len(sizes))
+    after: dict[float, torch.Tensor] = {}  # probe peak LR -> held-out loss of each piece after the probe
     model.train()
     main = accelerator is None or accelerator.is_local_main_process
     progress = tqdm(total=max_probes, desc="LR choice probes", disable=not (show_progress and main), leave=False)
@@ -234,7 +269,7 @@ def probe_and_search(
         for multiplier, batches in zip(multipliers, updates, strict=True):
             stepper.update(batches, peak * multiplier)
         after[peak] = stepper.heldout_losses(heldout)
-        loss = float(after[peak].mean())
+        loss = float((after[peak].double() * weights).sum() / weights.sum())  # the mean over examples
         loss = loss if math.isfinite(loss) else math.inf
         progress.update(1)
         progress.set_postfix(lr=f"{peak:.2e}", heldout=f"{loss:.4f}")
@@ -244,8 +279,8 @@ def probe_and_search(
         search = _search(score, center_lr, factor, max_probes)
     finally:
         progress.close()
-    search.heldout_examples = sum(_batch_size(b) for b in heldout)
+    search.heldout_examples = int(sizes.sum())
     best = min(search.tried, key=lambda k: (search.tried[k], k))
-    search.start_loss = float(start_losses.mean())
-    search.movement, search.noise = _movement_and_noise(start_losses, after[center_lr * factor**best])
+    search.start_loss = float((start_losses.double() * weights).sum() / weights.sum())
+    search.movement, search.noise = _movement_and_noise(start_losses, after[center_lr * factor**best], weights)
     return search
