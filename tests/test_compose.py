@@ -102,6 +102,17 @@ def test_min_lr_ratio_floors_every_phase():
     assert [f(t) for t in range(8)] == [1.0, 0.75, 0.5, 0.3, 1.0, 0.75, 0.5, 0.3]
 
 
+def test_a_foreign_phase_keeps_its_options_and_is_read_against_an_lr_of_one():
+    # transformers' polynomial: (lr_end + (lr - lr_end) * (1 - s / L) ** power) / lr, built on an optimizer with
+    # LR 1: its default lr_end=1e-7 is 1e-7 times the base LR; lr_end=0.0 means the same whatever the LR
+    phases = [{"schedule": "polynomial", "length": 4, "power": 2.0}, {"schedule": "polynomial", "lr_end": 0.0}]
+    scheduler = hf_lrsched.get_scheduler("sequential", sgd(), 0, 8, {"phases": phases})
+    assert scheduler.schedule_options["phases"][0]["options"]["power"] == 2.0
+    expected = [1e-7 + (1 - 1e-7) * (1 - s / 4) ** 2 for s in range(4)] + [1 - s / 4 for s in range(4)]
+    for t, (lr, value) in enumerate(zip(lr_trajectory(scheduler, 8), expected, strict=True)):
+        assert math.isclose(lr, value, rel_tol=1e-12), t
+
+
 # --------------------------------------------------------------------------------------------------
 # torch's SequentialLR: equal where it is right, right where it is wrong
 # --------------------------------------------------------------------------------------------------
@@ -238,6 +249,11 @@ BAD_PHASES = [
         r"^phases\[0\] \(cosine_with_min_lr\): min_lr=1e-05 is an absolute LR",
     ),
     ([{"schedule": "one_cycle"}], r"^phases\[0\] \(one_cycle\): one_cycle inside a composed schedule"),
+    (
+        [{"schedule": "polynomial", "lr_end": 1e-5}],
+        r"^phases\[0\] \(polynomial\): lr_end=1e-05 is an absolute LR, but a phase is a multiplier of the base LR "
+        r"\(it would end at 1e-05 times it\); give lr_end=0\.0 or leave it out$",
+    ),
     ([{"schedule": "polynomial", "power": -2.0}], r"^phases\[0\] \(polynomial\): .*gives an LR multiplier"),
     ("constant", r"^phases must be a non-empty list"),
     ([], r"^phases must be a non-empty list"),

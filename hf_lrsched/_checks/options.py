@@ -490,6 +490,11 @@ def resolve_phase(where: str, name: str, options: dict, warmup, length: int, per
             return resolved
         if "min_lr" in options:  # an absolute LR, read from the optimizer the phase is not built on
             raise ValueError(f"min_lr={options['min_lr']!r} is an absolute LR; give min_lr_rate (a ratio) instead")
+        if options.get("lr_end", 0) != 0:  # polynomial's end LR: absolute too, but read against the LR of 1.0
+            raise ValueError(
+                f"lr_end={options['lr_end']!r} is an absolute LR, but a phase is a multiplier of the base LR (it "
+                f"would end at {options['lr_end']!r} times it); give lr_end=0.0 or leave it out"
+            )
         warmup = 0 if warmup is None else warmup
         scheduler = registry.get_scheduler(name, throwaway_optimizer(), warmup, length, options, per_epoch)
         warmup = length_in_steps("num_warmup_steps", warmup, length, steps_per_epoch=per_epoch)  # checked there
@@ -505,7 +510,12 @@ def resolve_phase(where: str, name: str, options: dict, warmup, length: int, per
 
 
 def throwaway_optimizer():
-    """The optimizer a foreign phase is built on to read its multiplier: one parameter, LR 1, momentum 0.9."""
+    """The optimizer a foreign phase is built on to read its multiplier: one parameter, LR 1, momentum 0.9.
+
+    A multiplier that transformers computes from the optimizer's LR (``polynomial``: ``lr_end / lr``) is
+    read against LR 1, so polynomial's default ``lr_end=1e-7`` ends a phase at 1e-7 times the base LR;
+    an absolute ``lr_end`` or ``min_lr`` given in a phase is refused (:func:`resolve_phase`).
+    """
     import torch  # noqa: PLC0415  (only composed schedules need it)
 
     return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0, momentum=0.9)
