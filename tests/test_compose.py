@@ -102,6 +102,89 @@ def test_min_lr_ratio_floors_every_phase():
     assert [f(t) for t in range(8)] == [1.0, 0.75, 0.5, 0.3, 1.0, 0.75, 0.5, 0.3]
 
 
+# --------------------------------------------------------------------------------------------------
+# Edges of phases and decays (the mutation run after #15 found them unpinned; docs/mutation.md)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_the_factories_and_builders_default_to_no_warmup():
+    # wsd's defaults: decay_length 0.2 (2 of 10 steps), 1-sqrt to 0; sequential's: one linear phase
+    wsd = [1.0] * 9 + [1 - math.sqrt(0.5), 0.0]
+    assert lr_trajectory(hf_lrsched.get_wsd_schedule(sgd(), num_training_steps=10), 11) == wsd
+    f = hf_lrsched.schedules.wsd_schedule(0, 10)
+    assert [f(t) for t in range(11)] == wsd
+    assert lr_trajectory(hf_lrsched.get_sequential_schedule(sgd(), num_training_steps=4), 4) == [1.0, 0.75, 0.5, 0.25]
+
+
+def test_a_tiny_length_is_one_step():
+    # 1e-12 of 10 steps rounds to 0: a phase or a decay lasts 1 step at least
+    phases = [{"schedule": "constant", "length": 1e-12}, {"schedule": "linear"}]
+    f = hf_lrsched.schedules.sequential_schedule(0, 10, phases=phases)
+    assert [f(t) for t in range(10)] == [1.0] + [(10 - t) / 9 for t in range(1, 10)]  # linear over the other 9
+    wsd = hf_lrsched.get_wsd_schedule(sgd(), 0, 10, decay_length=1e-12, decay_type="linear")
+    assert wsd.schedule_options["decay_length"] == 1
+    assert lr_trajectory(wsd, 11) == [1.0] * 10 + [0.0]
+
+
+def test_the_last_phase_may_be_one_step():
+    phases = [{"schedule": "constant", "length": 9}, {"schedule": "linear"}]
+    scheduler = hf_lrsched.get_scheduler("sequential", sgd(), 0, 10, {"phases": phases})
+    assert [p["length"] for p in scheduler.schedule_options["phases"]] == [9, 1]
+
+
+def test_the_decay_may_fill_everything_after_warmup():
+    f = hf_lrsched.schedules.wsd_schedule(2, 10, decay_length=8, decay_type="linear")  # no stable phase
+    assert [f(t) for t in range(11)] == [0.0, 0.5] + [1 - t / 8 for t in range(9)]
+
+
+def test_a_decay_named_by_schedule_starts_at_that_schedules_first_value():
+    # one_cycle as wsd's decay starts at 1/div_factor right after the stable phase, as torch's OneCycleLR does
+    opt = sgd()
+    torch_scheduler = torch_sched.OneCycleLR(
+        opt, max_lr=1.0, total_steps=4, pct_start=0.5, anneal_strategy="linear", cycle_momentum=False
+    )
+    expected = []
+    for _ in range(4):
+        expected.append(opt.param_groups[0]["lr"])
+        opt.step()
+        if len(expected) < 4:
+            torch_scheduler.step()
+    options = {"cycle_momentum": False, "pct_start": 0.5, "anneal_strategy": "linear"}
+    f = hf_lrsched.schedules.wsd_schedule(0, 10, decay_length=4, decay_type="one_cycle", decay_options=options)
+    assert [f(t) for t in range(6)] == [1.0] * 6
+    assert math.isclose(expected[0], 0.04, rel_tol=1e-12)  # the oracle starts at 1/25 too
+    for t, value in enumerate(expected):
+        assert math.isclose(f(6 + t), value, rel_tol=1e-12), t
+
+
+def test_a_wsd_phase_may_have_a_named_decay():
+    decay = {"decay_length": 4, "decay_type": "warmup_step", "decay_options": {"step_size": 2, "gamma": 0.5}}
+    phases = [{"schedule": "constant", "length": 5}, {"schedule": "wsd", **decay}]
+    f = hf_lrsched.schedules.sequential_schedule(0, 20, phases=phases)
+    assert [f(t) for t in range(20)] == [1.0] * 18 + [0.5, 0.5]  # wsd over 15 steps: its last 4 halve every 2
+
+
+def test_phase_warmups_and_options_take_none_fractions_and_epochs():
+    phases = [
+        {"schedule": "cosine", "length": 4, "num_warmup_steps": None},  # no warmup
+        {"schedule": "linear", "length": "2ep", "num_warmup_steps": "1ep"},  # 8 steps, the first 4 warmup
+        {"schedule": "linear", "length": 0.2, "num_warmup_steps": 0.25},  # 8 steps (0.2 of 40), 2 warmup
+        {"schedule": "warmup_step", "step_size": "1ep", "gamma": 0.5},  # the other 20 steps, halved every 4
+    ]
+    scheduler = hf_lrsched.get_scheduler("sequential", sgd(), 0, 40, {"phases": phases}, steps_per_epoch=4)
+    resolved = scheduler.schedule_options["phases"]
+    assert [p["options"]["num_warmup_steps"] for p in resolved] == [0, 4, 2, 0]
+    assert resolved[3]["options"]["step_size"] == 4
+    expected = (
+        [0.5 * (1 + math.cos(math.pi * s / 4)) for s in range(4)]
+        + [0.0, 0.25, 0.5, 0.75, 1.0, 0.75, 0.5, 0.25]
+        + [0.0, 0.5] + [(8 - s) / 6 for s in range(2, 8)]
+        + [0.5 ** (s // 4) for s in range(20)]
+    )  # fmt: skip
+    for t, (lr, value) in enumerate(zip(lr_trajectory(scheduler, 40), expected, strict=True)):
+        assert math.isclose(lr, value, rel_tol=1e-12, abs_tol=1e-15), t
+
+
 def test_a_foreign_phase_keeps_its_options_and_is_read_against_an_lr_of_one():
     # transformers' polynomial: (lr_end + (lr - lr_end) * (1 - s / L) ** power) / lr, built on an optimizer with
     # LR 1: its default lr_end=1e-7 is 1e-7 times the base LR; lr_end=0.0 means the same whatever the LR
@@ -111,6 +194,15 @@ def test_a_foreign_phase_keeps_its_options_and_is_read_against_an_lr_of_one():
     expected = [1e-7 + (1 - 1e-7) * (1 - s / 4) ** 2 for s in range(4)] + [1 - s / 4 for s in range(4)]
     for t, (lr, value) in enumerate(zip(lr_trajectory(scheduler, 8), expected, strict=True)):
         assert math.isclose(lr, value, rel_tol=1e-12), t
+
+
+def test_the_builders_count_epochs_in_steps_per_epoch():
+    phases = [{"schedule": "constant", "length": "2ep"}, {"schedule": "linear"}]
+    f = hf_lrsched.schedules.sequential_schedule(0, 20, phases=phases, steps_per_epoch=7)
+    assert [f(t) for t in range(20)] == [1.0] * 14 + [(6 - s) / 6 for s in range(6)]
+    decay = {"decay_length": "3ep", "decay_type": "warmup_step", "decay_options": {"step_size": "1ep", "gamma": 0.5}}
+    g = hf_lrsched.schedules.wsd_schedule(0, 20, steps_per_epoch=3, **decay)
+    assert [g(t) for t in range(20)] == [1.0] * 14 + [0.5] * 3 + [0.25] * 3
 
 
 # --------------------------------------------------------------------------------------------------
@@ -226,16 +318,30 @@ def test_identity_records_resolved_phases_and_refuses_another():
 # Bad input: one ValueError naming the phase and the option
 # --------------------------------------------------------------------------------------------------
 
+ONE_CYCLE_IN_A_PHASE = (
+    r"^phases\[0\] \(one_cycle\): one_cycle inside a composed schedule sets the LR only: give cycle_momentum=false "
+    r"and no max_lr$"
+)
 BAD_PHASES = [
     ([{"schedule": "constant", "length": 60}, {"schedule": "linear", "length": 50}], r"^phases\[1\]\.length=50 .*past"),
     ([{"schedule": "constant", "length": 60}, {"schedule": "linear", "length": 30}], r"^phases\[1\]\.length=30 .*befo"),
     ([{"schedule": "constant", "length": 100}, {"schedule": "linear"}], r"^phases\[1\] has no length"),
     ([{"schedule": "constant", "length": 0}, {"schedule": "linear"}], r"^phases\[0\]\.length must be >= 1, got 0"),
     ([{"schedule": "constant"}, {"schedule": "linear"}], r"^phases\[0\]\.length is required"),
-    ([{"schedule": "constnat", "length": 5}, {"schedule": "linear"}], r"^phases\[0\]\.schedule: .*did you mean"),
+    (
+        [{"schedule": "constnat", "length": 5}, {"schedule": "linear"}],
+        r"^phases\[0\]\.schedule: unknown lr_scheduler_type 'constnat' \(did you mean 'constant'\?\); known",
+    ),
+    ([5], r"^phases\[0\] must be an object such as \{'schedule': 'linear'\}, got 5$"),
+    ([{"length": 5}], r"^phases\[0\]\.schedule is required \(a name such as 'linear'\), got \{'length': 5\}$"),
     ([{"schedule": "sequential"}], r"^phases\[0\]\.schedule='sequential': a phase cannot itself be sequential"),
     ([{"schedule": "linear", "length": 5}, {"schedule": "greedy"}], r"^phases\[1\]\.schedule='greedy' is driven"),
-    ([{"schedule": "warmup_step", "length": 5, "gama": 0.5}, {"schedule": "linear"}], r"^phases\[0\] \(warmup_st"),
+    (
+        [{"schedule": "warmup_step", "length": 5, "gama": 0.5}, {"schedule": "linear"}],
+        r"^phases\[0\] \(warmup_step\): lr_scheduler_kwargs: unknown option 'gama' for schedule 'warmup_step' "
+        r"\(did you mean 'gamma'\?\); accepted options: step_size, gamma, min_lr_ratio, warmup_type, "
+        r"warmup_start_ratio$",
+    ),
     (
         [{"schedule": "linear", "length": 5}, {"schedule": "warmup_exponential", "gamma": 2.0}],
         r"^phases\[1\] \(warmup_exponential\): gamma must be in \(0.0, 1.0\], got 2.0",
@@ -248,7 +354,8 @@ BAD_PHASES = [
         [{"schedule": "cosine_with_min_lr", "min_lr": 1e-5}],
         r"^phases\[0\] \(cosine_with_min_lr\): min_lr=1e-05 is an absolute LR",
     ),
-    ([{"schedule": "one_cycle"}], r"^phases\[0\] \(one_cycle\): one_cycle inside a composed schedule"),
+    ([{"schedule": "one_cycle"}], ONE_CYCLE_IN_A_PHASE),
+    ([{"schedule": "one_cycle", "cycle_momentum": False, "max_lr": 0.1}], ONE_CYCLE_IN_A_PHASE),
     (
         [{"schedule": "polynomial", "lr_end": 1e-5}],
         r"^phases\[0\] \(polynomial\): lr_end=1e-05 is an absolute LR, but a phase is a multiplier of the base LR "
@@ -273,22 +380,154 @@ def test_bad_phase_options_fail_when_training_arguments_are_parsed(tmp_path):
 
 
 BAD_WSD = [
-    ({"decay_length": 95}, 10, r"^decay_length=95 \(95 steps\) does not fit"),
+    (
+        {"decay_length": 95},
+        10,
+        r"^decay_length=95 \(95 steps\) does not fit after num_warmup_steps=10 in num_training_steps=100 "
+        r"\(the stable phase would be -5 steps\)$",
+    ),
     ({"decay_type": "step"}, 0, r"^decay_type must be one of \['linear', 'cosine', '1-sqrt', 'exponential', 'warmup_"),
     ({"decay_type": "sequential"}, 0, r"^decay_type must be one of"),
-    ({"decay_type": "exponential"}, 0, r"^decay_type='exponential' .*min_lr_ratio: it must be > 0"),
-    ({"decay_options": {"gamma": 0.5}}, 0, r"^decay_options are the options of a schedule"),
-    ({"decay_type": "warmup_step", "min_lr_ratio": 0.1}, 0, r"^min_lr_ratio=0.1 is for wsd's own"),
-    ({"decay_type": "warmup_step", "decay_options": {"gamma": 3}}, 0, r"^decay_options \(warmup_step\): gamma must"),
+    (
+        {"decay_type": "exponential"},
+        0,
+        r"^decay_type='exponential' decays geometrically to min_lr_ratio: it must be > 0, got 0\.0$",
+    ),
+    (
+        {"decay_options": {"gamma": 0.5}},
+        0,
+        r"^decay_options are the options of a schedule given as decay_type; decay_type='1-sqrt' takes none, "
+        r"got decay_options=\{'gamma': 0\.5\}$",
+    ),
+    (
+        {"decay_type": "warmup_step", "min_lr_ratio": 0.1},
+        0,
+        r"^min_lr_ratio=0\.1 is for wsd's own decay shapes; with decay_type='warmup_step' give the schedule's own "
+        r"floor in decay_options$",
+    ),
+    (
+        {"decay_type": "warmup_step", "decay_options": {"gamma": 3}},
+        0,
+        r"^decay_options \(warmup_step\): gamma must be in \(0\.0, 1\.0\], got 3\.0$",
+    ),
+    (
+        {"decay_type": "warmup_step", "decay_options": [0.5]},
+        0,
+        r"^decay_options must be an object \(the options of 'warmup_step'\), got \[0\.5\]$",
+    ),
+    (
+        {"decay_type": "warmup_step", "decay_options": {"gama": 0.5}},
+        0,
+        r"^decay_options \(warmup_step\): lr_scheduler_kwargs: unknown option 'gama' for schedule 'warmup_step' "
+        r"\(did you mean 'gamma'\?\); accepted options: step_size, gamma, min_lr_ratio, warmup_type, "
+        r"warmup_start_ratio$",
+    ),
     ({"decay_length": "1ep"}, 0, r"^decay_length='1ep' is in epochs, which needs steps_per_epoch"),
-    ({"decay_length": 0}, 0, r"^decay_length must be >= 1, got 0"),
+    ({"decay_length": 0}, 0, r"^decay_length must be >= 1, got 0$"),
 ]
+#: The rows whose error needs no run length: TrainingArguments raises them when it is parsed.
+BAD_WSD_WITHOUT_LENGTH = [row for row in BAD_WSD if row[0].get("decay_length", 0) == 0]
 
 
 @pytest.mark.parametrize("options, warmup, message", BAD_WSD)
 def test_bad_wsd_options_are_one_value_error_naming_the_option(options, warmup, message):
     with pytest.raises(ValueError, match=message):
         hf_lrsched.get_scheduler("wsd", sgd(), warmup, 100, options)
+
+
+@pytest.mark.parametrize("options, warmup, message", BAD_WSD_WITHOUT_LENGTH)
+def test_bad_wsd_options_fail_when_training_arguments_are_parsed(options, warmup, message):
+    # check_schedule_options is what TrainingArguments runs when it is parsed (no run length yet)
+    with pytest.raises(ValueError, match=message):
+        hf_lrsched.check_schedule_options("wsd", options)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"decay_length": 1},  # one step of decay is a decay
+        {"decay_length": 0.5, "min_lr_ratio": 0.1, "warmup_type": "cosine", "warmup_start_ratio": 0.2},
+        {"decay_type": "warmup_step", "decay_options": {"gamma": 0.5}},
+    ],
+)
+def test_good_wsd_options_pass_when_training_arguments_are_parsed(options):
+    assert hf_lrsched.check_schedule_options("wsd", options) is None
+
+
+BAD_PHASES_WITHOUT_LENGTH = [
+    ([{"schedule": "constant", "length": 0}, {"schedule": "linear"}], r"^phases\[0\]\.length must be >= 1, got 0$"),
+    (
+        [{"schedule": "constant", "length": 5, "num_warmup_steps": -1}, {"schedule": "linear"}],
+        r"^phases\[0\]\.num_warmup_steps must be >= 0, got -1$",
+    ),
+]
+
+
+@pytest.mark.parametrize("phases, message", BAD_PHASES_WITHOUT_LENGTH)
+def test_bad_phase_lengths_fail_when_training_arguments_are_parsed(phases, message):
+    with pytest.raises(ValueError, match=message):
+        hf_lrsched.check_schedule_options("sequential", {"phases": phases})
+
+
+def test_good_phase_lengths_pass_when_training_arguments_are_parsed():
+    phases = [
+        {"schedule": "constant", "length": 1, "num_warmup_steps": 0},  # a phase of one step
+        {"schedule": "warmup_step", "length": "2ep", "num_warmup_steps": "1ep"},
+        {"schedule": "linear", "num_warmup_steps": 0.25},
+    ]
+    assert hf_lrsched.check_schedule_options("sequential", {"phases": phases}) is None
+
+
+@pytest.mark.parametrize(
+    "warmup, phases, message",
+    [
+        (
+            10,
+            [{"schedule": "constant", "length": 60}, {"schedule": "linear", "length": 50}],
+            r"^phases\[1\]\.length=50 \(50 steps\) ends at step 120, past num_training_steps=100 "
+            r"\(num_warmup_steps=10 \+ the phases' lengths must add up to it\)$",
+        ),
+        (
+            10,
+            [{"schedule": "constant", "length": 60}, {"schedule": "linear", "length": 20}],
+            r"^phases\[1\]\.length=20 \(20 steps\) ends at step 90, before num_training_steps=100: the lengths must "
+            r"add up to the training after warmup; omit the last phase's length to give it the rest$",
+        ),
+        (
+            10,
+            [{"schedule": "constant", "length": 90}, {"schedule": "linear"}],
+            r"^phases\[1\] has no length and gets the rest of training, but the phases before it end at step 100 = "
+            r"num_training_steps=100: nothing is left for it$",
+        ),
+    ],
+)
+def test_phase_lengths_that_do_not_add_up_say_where_the_phase_ends(warmup, phases, message):
+    # the end step counts the warmup and the phases before: 10 + 60 + 50 = 120, 10 + 60 + 20 = 90, 10 + 90 = 100
+    with pytest.raises(ValueError, match=message):
+        hf_lrsched.get_scheduler("sequential", sgd(), warmup, 100, {"phases": phases})
+
+
+@pytest.mark.parametrize("name", ["sequential", "wsd"])
+def test_the_missing_total_names_the_schedule(name):
+    builder = getattr(hf_lrsched.schedules, f"{name}_schedule")
+    with pytest.raises(ValueError, match=rf"^num_training_steps is required for {name}, got None$"):
+        builder(0, None)
+
+
+def test_a_user_schedule_that_is_no_lambda_lr_cannot_be_a_phase():
+    def get_steps(optimizer, num_warmup_steps=None, num_training_steps=None):
+        return torch_sched.StepLR(optimizer, step_size=2)
+
+    hf_lrsched.register_schedule("steps_for_a_phase", get_steps)
+    try:
+        with pytest.raises(
+            ValueError,
+            match=r"^phases\[0\] \(steps_for_a_phase\): schedule 'steps_for_a_phase' builds a StepLR, not a LambdaLR "
+            r"with one multiplier function \(a closed form of the step\), so it cannot be composed$",
+        ):
+            hf_lrsched.get_scheduler("sequential", sgd(), 0, 10, {"phases": [{"schedule": "steps_for_a_phase"}]})
+    finally:
+        hf_lrsched.unregister_schedule("steps_for_a_phase")
 
 
 def test_each_option_of_each_phase_is_checked_once():
@@ -324,9 +563,16 @@ def test_the_seeds_multistep_in_epochs_works_as_written():
     [
         ("warmup_step", "0.5ep", {"step_size": "2ep"}, {"num_warmup_steps": 5, "step_size": 20}),
         ("warmup_exponential", "1ep", {"staircase_steps": "1.5ep"}, {"num_warmup_steps": 10, "staircase_steps": 15}),
-        ("sgdr", 0, {"cycle_steps": "2.5ep"}, {"cycle_steps": 25}),
+        ("warmup_multistep", "1ep", {"milestones": ["2ep"]}, {"num_warmup_steps": 10, "milestones": [20]}),
+        ("sgdr", "1ep", {"cycle_steps": "2.5ep"}, {"num_warmup_steps": 10, "cycle_steps": 25}),
         ("one_cycle", "3ep", {"cycle_momentum": False}, {"num_warmup_steps": 30}),
         ("wsd", "1ep", {"decay_length": "3ep"}, {"num_warmup_steps": 10, "decay_length": 30}),
+        (
+            "sequential",
+            "1ep",
+            {"phases": [{"schedule": "constant", "length": "2ep"}, {"schedule": "linear"}]},
+            {"num_warmup_steps": 10},
+        ),
         ("cosine", "0.5ep", {}, None),
     ],
 )
