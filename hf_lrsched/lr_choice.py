@@ -236,8 +236,9 @@ def choose_lr(
             snapshot.restore()
         horizon = (probe_steps / num_training_steps) ** beta
         reason = search.unreliable_reason
+        probe_choice = search.probe_lr * horizon
         return LRChoice(
-            lr=fallback_lr if reason else search.probe_lr * horizon,
+            lr=fallback_lr if reason else probe_choice,
             probe_lr=search.probe_lr,
             probe_lrs=[center_lr * factor**k for k in search.tried],
             heldout_losses=list(search.tried.values()),
@@ -252,7 +253,7 @@ def choose_lr(
             horizon_exponent=beta,
             reliable=not reason,
             reason=reason,
-            probe_choice=search.probe_lr * horizon,
+            probe_choice=probe_choice,
             fallback_lr=fallback_lr,
             start_loss=search.start_loss,
             movement=search.movement,

@@ -257,6 +257,10 @@ def probe_and_search(
     start_losses = stepper.heldout_losses(heldout)  # eval mode: no dropout, no RNG drawn
     # Every process holds out pieces of the same sizes; the gathered losses come process after process.
     weights = sizes.repeat(len(start_losses) // len(sizes))
+
+    def example_mean(losses: torch.Tensor) -> float:
+        return float((losses.double() * weights).sum() / weights.sum())
+
     after: dict[float, torch.Tensor] = {}  # probe peak LR -> held-out loss of each piece after the probe
     model.train()
     main = accelerator is None or accelerator.is_local_main_process
@@ -269,7 +273,7 @@ def probe_and_search(
         for multiplier, batches in zip(multipliers, updates, strict=True):
             stepper.update(batches, peak * multiplier)
         after[peak] = stepper.heldout_losses(heldout)
-        loss = float((after[peak].double() * weights).sum() / weights.sum())  # the mean over examples
+        loss = example_mean(after[peak])
         loss = loss if math.isfinite(loss) else math.inf
         progress.update(1)
         progress.set_postfix(lr=f"{peak:.2e}", heldout=f"{loss:.4f}")
@@ -281,6 +285,6 @@ def probe_and_search(
         progress.close()
     search.heldout_examples = int(sizes.sum())
     best = min(search.tried, key=lambda k: (search.tried[k], k))
-    search.start_loss = float((start_losses.double() * weights).sum() / weights.sum())
+    search.start_loss = example_mean(start_losses)
     search.movement, search.noise = _movement_and_noise(start_losses, after[center_lr * factor**best], weights)
     return search
