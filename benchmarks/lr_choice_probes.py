@@ -7,12 +7,19 @@ and reads training data only: the validation split is loaded by the recipe but n
 
     python benchmarks/lr_choice_probes.py --setting tweets --probe_steps 6 9 --heldout_examples 128 256
     python benchmarks/lr_choice_probes.py --train_size 2000 --train_offset 3000 --batch_size 16 --schedules linear
+    python benchmarks/lr_choice_probes.py --factor 4 --refine --grid_json docs/lr_choice_results_v5.json
+
+With ``--grid_json`` (a study of ``benchmarks/lr_choice.py``) each choice is also placed on that study's grid:
+the grid's mean dev accuracy at the chosen LR, interpolated linearly in log LR (held at the ends),
+minus the best grid mean. It is a proxy read off dev results (so a method picked with it is picked
+after seeing them), not a run.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import math
 import os
 import sys
@@ -31,6 +38,19 @@ def setting_flags(args: argparse.Namespace) -> list[str]:
     return ["--train_file", str(train), "--validation_file", str(dev_tsv), "--max_length", "64"]
 
 
+def grid_gap(grid_json: str | None, setting: str, schedule: str, lr: float) -> str:
+    """`` grid proxy -0.54`` : the grid's mean accuracy at ``lr`` (log-linear) minus its best mean, in points."""
+    if grid_json is None:
+        return ""
+    grid = json.loads(Path(grid_json).read_text())["results"][setting][schedule]["grid_accuracy"]
+    points = sorted((math.log(float(k)), 100 * sum(v) / len(v)) for k, v in grid.items() if v)
+    xs, ys = zip(*points, strict=True)
+    x = min(max(math.log(lr), xs[0]), xs[-1])
+    at = next(i for i in range(1, len(xs)) if x <= xs[i])
+    y = ys[at - 1] + (ys[at] - ys[at - 1]) * (x - xs[at - 1]) / (xs[at] - xs[at - 1])
+    return f"; grid proxy {y - max(ys):+.2f}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--setting", choices=SETTINGS, default="sst2")
@@ -44,6 +64,10 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--heldout_examples", type=int, nargs="+", default=[128])
     parser.add_argument("--schedules", nargs="+", default=["linear"])
+    parser.add_argument("--factor", type=float, default=2.0, help="choose_lr's factor between probe LRs")
+    parser.add_argument("--refine", action="store_true", help="choose_lr's refine: one probe between grid points")
+    parser.add_argument("--probe_draws", type=int, default=1, help="choose_lr's probe_draws")
+    parser.add_argument("--grid_json", help="a study of benchmarks/lr_choice.py: place each choice on its grid")
     parser.add_argument("--work_dir", default=str(REPO_ROOT / "runs" / "lr_choice"))
     args = parser.parse_args(argv)
     os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
@@ -65,7 +89,11 @@ def main(argv=None) -> int:
                 run.model, run.optimizer, run.train_dataloader, num_training_steps=len(run.train_dataloader),
                 schedule=schedule, num_warmup_steps=0.06, accelerator=run.accelerator, probe_steps=steps,
                 heldout_batches=max(2, math.ceil(examples / args.batch_size)), show_progress=False,
+                factor=args.factor, refine=args.refine, probe_draws=args.probe_draws,
             )  # fmt: skip
+            draws = ""
+            if len(choice.draw_probe_lrs) > 1:
+                draws = "; draw optima " + " / ".join(f"{lr:.3g}" for lr in choice.draw_probe_lrs)
             tried = ", ".join(
                 f"{lr:.2g}: {loss:.4f}" for lr, loss in sorted(zip(choice.probe_lrs, choice.heldout_losses))
             )
@@ -75,7 +103,8 @@ def main(argv=None) -> int:
                 f"LR {choice.lr:.3g} (probes {choice.probe_choice:.3g} = optimum {choice.probe_lr:.3g} x "
                 f"{choice.horizon_factor:.3f}; {'trusted' if choice.reliable else 'NOT trusted'}: moved "
                 f"{choice.movement:.4f} from {choice.start_loss:.4f}, noise {choice.noise:.4f}; "
-                f"held-out loss {tried}) in {time.perf_counter() - started:.0f} s",
+                f"held-out loss {tried}{draws}) in {time.perf_counter() - started:.0f} s"
+                f"{grid_gap(args.grid_json, args.setting, schedule, choice.lr)}",
                 flush=True,
             )
     return 0
