@@ -7,7 +7,7 @@ and reads training data only: the validation split is loaded by the recipe but n
 
     python benchmarks/lr_choice_probes.py --setting tweets --probe_steps 6 9 --heldout_examples 128 256
     python benchmarks/lr_choice_probes.py --train_size 2000 --train_offset 3000 --batch_size 16 --schedules linear
-    python benchmarks/lr_choice_probes.py --factor 4 --refine --grid_json docs/lr_choice_results_v5.json
+    python benchmarks/lr_choice_probes.py --setting tweets --grid_json docs/lr_choice_results_v5.json
 
 With ``--grid_json`` (a study of ``benchmarks/lr_choice.py``) each choice is also placed on that study's grid:
 the grid's mean dev accuracy at the chosen LR, interpolated linearly in log LR (held at the ends),
@@ -65,8 +65,6 @@ def main(argv=None) -> int:
     parser.add_argument("--heldout_examples", type=int, nargs="+", default=[128])
     parser.add_argument("--schedules", nargs="+", default=["linear"])
     parser.add_argument("--factor", type=float, default=2.0, help="choose_lr's factor between probe LRs")
-    parser.add_argument("--refine", action="store_true", help="choose_lr's refine: one probe between grid points")
-    parser.add_argument("--probe_draws", type=int, default=1, help="choose_lr's probe_draws")
     parser.add_argument("--grid_json", help="a study of benchmarks/lr_choice.py: place each choice on its grid")
     parser.add_argument("--work_dir", default=str(REPO_ROOT / "runs" / "lr_choice"))
     args = parser.parse_args(argv)
@@ -89,11 +87,8 @@ def main(argv=None) -> int:
                 run.model, run.optimizer, run.train_dataloader, num_training_steps=len(run.train_dataloader),
                 schedule=schedule, num_warmup_steps=0.06, accelerator=run.accelerator, probe_steps=steps,
                 heldout_batches=max(2, math.ceil(examples / args.batch_size)), show_progress=False,
-                factor=args.factor, refine=args.refine, probe_draws=args.probe_draws,
+                factor=args.factor,
             )  # fmt: skip
-            draws = ""
-            if len(choice.draw_probe_lrs) > 1:
-                draws = "; draw optima " + " / ".join(f"{lr:.3g}" for lr in choice.draw_probe_lrs)
             tried = ", ".join(
                 f"{lr:.2g}: {loss:.4f}" for lr, loss in sorted(zip(choice.probe_lrs, choice.heldout_losses))
             )
@@ -103,7 +98,7 @@ def main(argv=None) -> int:
                 f"LR {choice.lr:.3g} (probes {choice.probe_choice:.3g} = optimum {choice.probe_lr:.3g} x "
                 f"{choice.horizon_factor:.3f}; {'trusted' if choice.reliable else 'NOT trusted'}: moved "
                 f"{choice.movement:.4f} from {choice.start_loss:.4f}, noise {choice.noise:.4f}; "
-                f"held-out loss {tried}{draws}) in {time.perf_counter() - started:.0f} s"
+                f"held-out loss {tried}) in {time.perf_counter() - started:.0f} s"
                 f"{grid_gap(args.grid_json, args.setting, schedule, choice.lr)}",
                 flush=True,
             )

@@ -116,8 +116,6 @@ def choose_lr(
     max_grad_norm: float | None = None,
     horizon_exponent: float = 0.5,
     fallback_lr: float | None = None,
-    refine: bool = False,
-    probe_draws: int = 1,
     show_progress: bool = True,
 ) -> LRChoice:
     """Choose the run's LR from short probes of its own schedule, scored on held-out training batches.
@@ -158,11 +156,6 @@ def choose_lr(
         pre-training) chose LRs that diverged on a fine-tuning benchmark (docs/results.md).
       fallback_lr: the LR returned when the probes cannot be trusted (``reliable=False``); default:
         the run's own LR (a Trainer: ``args.learning_rate``; else the first param group's LR now).
-      refine: after bracketing, one more probe halfway (in log LR) between the best probe and its
-        better neighbour, for a coarse ``factor`` such as 4 (one probe more).
-      probe_draws: repeat the search on this many disjoint draws of held-out and probe batches and
-        take the geometric mean of their optima (``probe_draws`` times the probes); trusted only if
-        every draw is.
       show_progress: a tqdm bar over the probes (main process).
 
     Returns:
@@ -218,14 +211,13 @@ def choose_lr(
         check_real("center_lr", center_lr, 0, low_open=True)
         check_real("factor", factor, 1, low_open=True)
         check_int("max_probes", max_probes, minimum=3)
-        check_int("probe_draws", probe_draws, minimum=1)
         check_int("accumulation_steps", parts.accumulation_steps, minimum=1)
         beta = check_real("horizon_exponent", horizon_exponent, 0, 1, low_open=True)
         multipliers = compressed_schedule(schedule, num_training_steps, probe_steps, num_warmup_steps, schedule_options)
 
         snapshot = _Snapshot(parts.model, parts.optimizer, parts.dataloader, parts.accelerator)
         try:
-            searches = probe_and_search(
+            search = probe_and_search(
                 parts.model,
                 parts.optimizer,
                 parts.dataloader,
@@ -239,41 +231,33 @@ def choose_lr(
                 factor=float(factor),
                 max_probes=max_probes,
                 show_progress=show_progress,
-                refine=bool(refine),
-                draws=probe_draws,
             )
         finally:
             snapshot.restore()
         horizon = (probe_steps / num_training_steps) ** beta
-        # The weakest draw speaks for all: the first that is not trusted, else the least movement per noise.
-        weakest = min(searches, key=lambda s: (not s.unreliable_reason, s.movement / max(s.noise, 1e-300)))
-        reason = weakest.unreliable_reason
-        if reason and len(searches) > 1:
-            reason = f"probe draw {searches.index(weakest) + 1} of {len(searches)}: {reason}"
-        probe_lr = math.exp(sum(math.log(s.probe_lr) for s in searches) / len(searches))
-        probe_choice = probe_lr * horizon
+        reason = search.unreliable_reason
+        probe_choice = search.probe_lr * horizon
         return LRChoice(
             lr=fallback_lr if reason else probe_choice,
-            probe_lr=probe_lr,
-            probe_lrs=[center_lr * factor**k for s in searches for k in s.tried],
-            heldout_losses=[loss for s in searches for loss in s.tried.values()],
+            probe_lr=search.probe_lr,
+            probe_lrs=[center_lr * factor**k for k in search.tried],
+            heldout_losses=list(search.tried.values()),
             probe_steps=probe_steps,
             num_training_steps=num_training_steps,
             horizon_factor=horizon,
             schedule=str(schedule),
             multipliers=multipliers,
-            heldout_examples=weakest.heldout_examples,
-            bracketed=all(s.bracketed for s in searches),
+            heldout_examples=search.heldout_examples,
+            bracketed=search.bracketed,
             seconds=time.perf_counter() - started,
             horizon_exponent=beta,
             reliable=not reason,
             reason=reason,
             probe_choice=probe_choice,
             fallback_lr=fallback_lr,
-            start_loss=weakest.start_loss,
-            movement=weakest.movement,
-            noise=weakest.noise,
-            draw_probe_lrs=[s.probe_lr for s in searches],
+            start_loss=search.start_loss,
+            movement=search.movement,
+            noise=search.noise,
         )
     finally:
         parts.release()

@@ -61,3 +61,24 @@ def test_restore_from_a_saved_study_counts_its_grid_runs_as_finished(tmp_path):
     assert done.stdout.splitlines()[0] == f"2 grid / out-of-the-box runs restored from {path}"  # not the auto run
     assert "2/2 runs finished" in done.stdout
     assert "62.50" in done.stdout  # the 6e-5 run's accuracy, read back from the restored folder
+
+
+@pytest.mark.parametrize(
+    ("lr", "expected"),
+    [
+        (4e-4, "; grid proxy +0.00"),  # the best grid point
+        (2e-4, "; grid proxy -2.00"),  # halfway in log LR between 80 % and 84 %: 82 %
+        (1e-4, "; grid proxy -4.00"),
+        (1e-5, "; grid proxy -4.00"),  # below the grid: held at its end
+        (1.6e-3, "; grid proxy -4.50"),  # 8e-4 (79.5 %) is the top end
+    ],
+)
+def test_grid_proxy_reads_the_grid_mean_log_linearly(tmp_path, monkeypatch, lr, expected):
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    from lr_choice_probes import grid_gap
+
+    study = tmp_path / "study.json"
+    grid = {"0.0001": [0.79, 0.81], "0.0004": [0.84], "0.0008": [0.795], "0.002": []}  # an empty cell is skipped
+    study.write_text(json.dumps({"results": {"sst2": {"linear": {"grid_accuracy": grid}}}}))
+    assert grid_gap(str(study), "sst2", "linear", lr) == expected
+    assert grid_gap(None, "sst2", "linear", lr) == ""

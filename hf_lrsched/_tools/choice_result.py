@@ -40,8 +40,6 @@ class LRChoice:
       movement: ``start_loss`` minus the best probe's held-out loss.
       noise: standard error of ``movement`` over the held-out pieces of 8 examples (paired: the same
         examples before and after).
-      draw_probe_lrs: each draw's probe optimum (one unless ``probe_draws`` > 1); ``probe_lr`` is their
-        geometric mean, and ``start_loss``, ``movement`` and ``noise`` are the weakest draw's.
     """
 
     lr: float
@@ -64,7 +62,6 @@ class LRChoice:
     start_loss: float = math.nan
     movement: float = math.nan
     noise: float = math.nan
-    draw_probe_lrs: list[float] = field(default_factory=list)
 
     @property
     def suggestion(self) -> float:
@@ -130,7 +127,6 @@ class LRChoice:
             "start_loss": finite(self.start_loss),
             "movement": finite(self.movement),
             "noise": finite(self.noise),
-            "draw_probe_lrs": list(self.draw_probe_lrs),
         }
 
     def plot(self, path: str | os.PathLike | None = None, *, title: str | None = None):

@@ -85,22 +85,19 @@ def compressed_schedule(
 
 
 def _parabola_vertex(x: list[float], y: list[float]) -> float:
-    """Vertex of the parabola through three points (``x`` increasing), kept between the midpoints of ``x``;
-    ``x[1]`` if ``y[1]`` is not below the line through its neighbours (no minimum) or a value is not finite."""
-    if not all(math.isfinite(v) for v in y):
+    """Vertex of the parabola through three points with ``x`` equally spaced; ``x[1]`` if it is not a minimum."""
+    denominator = y[0] - 2 * y[1] + y[2]
+    if not all(math.isfinite(v) for v in y) or denominator <= 0:
         return x[1]
-    left, right = (y[1] - y[0]) / (x[1] - x[0]), (y[2] - y[1]) / (x[2] - x[1])  # slopes either side
-    if right - left <= 0:
-        return x[1]
-    # The slope of the parabola is ``left`` at the first midpoint and ``right`` at the second; it is 0 between.
-    low, high = 0.5 * (x[0] + x[1]), 0.5 * (x[1] + x[2])
-    return max(low, min(high, low - left * (high - low) / (right - left)))
+    step = x[1] - x[0]
+    offset = 0.5 * (y[0] - y[2]) / denominator  # in units of step, within [-0.5, 0.5] when y[1] is the lowest
+    return x[1] + step * max(-0.5, min(0.5, offset))
 
 
 @dataclass
 class _Search:
     probe_lr: float
-    tried: dict[float, float]  # grid position k -> held-out loss after the probe at center_lr * factor**k
+    tried: dict[int, float]  # grid index k -> held-out loss after the probe at center_lr * factor**k
     bracketed: bool
     heldout_examples: int = 0
     start_loss: float = math.nan  # held-out loss before any probe
@@ -133,17 +130,11 @@ def _movement_and_noise(start: torch.Tensor, best: torch.Tensor, weights: torch.
     return movement, noise
 
 
-def _search(
-    score: Callable[[float], float], center_lr: float, factor: float, max_probes: int, refine: bool = False
-) -> _Search:
-    """Bracket the lowest score on the grid ``center_lr * factor**k``, then interpolate between grid points.
+def _search(score: Callable[[float], float], center_lr: float, factor: float, max_probes: int) -> _Search:
+    """Bracket the lowest score on the grid ``center_lr * factor**k``, then interpolate between grid points."""
+    tried: dict[int, float] = {}
 
-    With ``refine``, one more probe halfway (in log LR) between the best grid point and its better
-    neighbour, and the parabola goes through the best of all probes and its two nearest ones.
-    """
-    tried: dict[float, float] = {}
-
-    def probe(k: float) -> float:
+    def probe(k: int) -> float:
         tried[k] = score(center_lr * factor**k)
         return tried[k]
 
@@ -159,14 +150,9 @@ def _search(
         probe(k)
     best = min(tried, key=lambda k: (tried[k], k))
     bracketed = best - 1 in tried and best + 1 in tried
-    if bracketed and refine and len(tried) < max_probes:
-        probe(best + (0.5 if tried[best + 1] < tried[best - 1] else -0.5))
-        best = min(tried, key=lambda k: (tried[k], k))
     if bracketed:
-        ks = sorted(tried)
-        at = ks.index(best)
-        ks = ks[at - 1 : at + 2]
-        k_opt = _parabola_vertex(ks, [tried[k] for k in ks])
+        ks = [best - 1, best, best + 1]
+        k_opt = _parabola_vertex([float(k) for k in ks], [tried[k] for k in ks])
     else:
         k_opt = float(best)
     return _Search(center_lr * factor**k_opt, tried, bracketed)
@@ -204,13 +190,13 @@ def _slices(batch, size: int = SLICE_EXAMPLES) -> list:
     return [batch]
 
 
-def _draw_batches(dataloader, heldout_batches: int | None, probe_steps: int, accumulation_steps: int, draws: int = 1):
-    """Per draw, the held-out batches and each probe update's batches, spread over the start of the epoch.
+def _draw_batches(dataloader, heldout_batches: int | None, probe_steps: int, accumulation_steps: int):
+    """The held-out batches and each probe update's batches, spread over the start of the epoch.
 
     Taking the first batches would take whatever the sampler puts first: a length-grouped sampler
     puts the longest batches there (slow probes, a slice of long texts only). So every
     ``stride``-th batch is taken (``stride`` up to ``SPREAD_STRIDE``, as far as the epoch allows),
-    and the held-out ones are spread evenly among each draw's picks. Draws share no batch.
+    and the held-out ones are spread evenly among the picks.
     """
     stream = _batches(dataloader)
     try:
@@ -221,23 +207,19 @@ def _draw_batches(dataloader, heldout_batches: int | None, probe_steps: int, acc
         try:
             per_epoch = len(dataloader)
         except TypeError:  # an iterable without a length: consecutive batches
-            per_epoch = needed * draws
-        stride = max(1, min(SPREAD_STRIDE, per_epoch // (needed * draws)))
+            per_epoch = needed
+        stride = max(1, min(SPREAD_STRIDE, per_epoch // needed))
         picks = [first]
-        for index in range(1, (needed * draws - 1) * stride + 1):
+        for index in range(1, (needed - 1) * stride + 1):
             batch = next(stream)
             if index % stride == 0:
                 picks.append(batch)
     finally:
         stream.close()
     held = {round(j * needed / heldout_batches) for j in range(heldout_batches)}
-    result = []
-    for draw in range(draws):
-        mine = picks[draw * needed : (draw + 1) * needed]
-        heldout = [b for i, b in enumerate(mine) if i in held]
-        rest = iter(b for i, b in enumerate(mine) if i not in held)
-        result.append((heldout, [[next(rest) for _ in range(accumulation_steps)] for _ in range(probe_steps)]))
-    return result
+    heldout = [b for i, b in enumerate(picks) if i in held]
+    rest = iter(b for i, b in enumerate(picks) if i not in held)
+    return heldout, [[next(rest) for _ in range(accumulation_steps)] for _ in range(probe_steps)]
 
 
 def probe_and_search(
@@ -255,37 +237,13 @@ def probe_and_search(
     factor,
     max_probes,
     show_progress,
-    refine=False,
-    draws=1,
-) -> list[_Search]:
-    """Draw the held-out and probe batches once, then run the search on each draw; the caller restores the state."""
+) -> _Search:
+    """Draw the held-out and probe batches once, then run the search; the caller restores the state."""
+    from accelerate.utils import send_to_device
     from tqdm.auto import tqdm
 
-    drawn = _draw_batches(dataloader, heldout_batches, len(multipliers), accumulation_steps, draws)
-    stepper = Stepper(model, optimizer, accelerator, loss_fn, max_grad_norm)
-    start = _Snapshot(model, optimizer, dataloader, accelerator)  # every probe starts here, RNGs included
-    main = accelerator is None or accelerator.is_local_main_process
-    progress = tqdm(
-        total=max_probes * draws, desc="LR choice probes", disable=not (show_progress and main), leave=False
-    )
-    try:
-        return [
-            _search_one_draw(model, accelerator, stepper, start, multipliers, heldout, updates, progress,
-                             center_lr=center_lr, factor=factor, max_probes=max_probes, refine=refine)
-            for heldout, updates in drawn
-        ]  # fmt: skip
-    finally:
-        progress.close()
-
-
-def _search_one_draw(
-    model, accelerator, stepper, start, multipliers, heldout, updates, progress, *, center_lr, factor, max_probes,
-    refine,
-) -> _Search:  # fmt: skip
-    """The search on one draw of held-out and probe batches, every probe from the ``start`` snapshot."""
-    from accelerate.utils import send_to_device
-
     device = batch_device(model, accelerator)
+    heldout, updates = _draw_batches(dataloader, heldout_batches, len(multipliers), accumulation_steps)
     heldout = [send_to_device(b, device) for b in heldout]
     pieces = [piece for b in heldout for piece in _slices(b)]
     if accelerator is not None and accelerator.num_processes > 1:  # gather needs as many pieces on every rank
@@ -294,7 +252,8 @@ def _search_one_draw(
     heldout = pieces
     sizes = torch.tensor([_batch_size(piece) for piece in heldout], dtype=torch.float64)
     updates = [[send_to_device(b, device) for b in group] for group in updates]
-    start.restore()
+    stepper = Stepper(model, optimizer, accelerator, loss_fn, max_grad_norm)
+    start = _Snapshot(model, optimizer, dataloader, accelerator)  # every probe starts here, RNGs included
     start_losses = stepper.heldout_losses(heldout)  # eval mode: no dropout, no RNG drawn
     # Every process holds out pieces of the same sizes; the gathered losses come process after process.
     weights = sizes.repeat(len(start_losses) // len(sizes))
@@ -303,6 +262,9 @@ def _search_one_draw(
         return float((losses.double() * weights).sum() / weights.sum())
 
     after: dict[float, torch.Tensor] = {}  # probe peak LR -> held-out loss of each piece after the probe
+    model.train()
+    main = accelerator is None or accelerator.is_local_main_process
+    progress = tqdm(total=max_probes, desc="LR choice probes", disable=not (show_progress and main), leave=False)
 
     def score(peak: float) -> float:
         start.restore()
@@ -317,7 +279,10 @@ def _search_one_draw(
         progress.set_postfix(lr=f"{peak:.2e}", heldout=f"{loss:.4f}")
         return loss
 
-    search = _search(score, center_lr, factor, max_probes, refine)
+    try:
+        search = _search(score, center_lr, factor, max_probes)
+    finally:
+        progress.close()
     search.heldout_examples = int(sizes.sum())
     best = min(search.tried, key=lambda k: (search.tried[k], k))
     search.start_loss = example_mean(start_losses)
