@@ -82,3 +82,20 @@ def test_grid_proxy_reads_the_grid_mean_log_linearly(tmp_path, monkeypatch, lr, 
     study.write_text(json.dumps({"results": {"sst2": {"linear": {"grid_accuracy": grid}}}}))
     assert grid_gap(str(study), "sst2", "linear", lr) == expected
     assert grid_gap(None, "sst2", "linear", lr) == ""
+
+
+def test_gap_with_its_standard_error_and_the_gap_to_the_lr_picked_on_the_other_seeds(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    from lr_choice import leave_one_seed_out_gap, paired_gap_text
+
+    # Differences 0.01, -0.02, 0.04: mean +1.00 point, std 3.00 points, s.e. 3 / sqrt(3) = 1.73.
+    assert paired_gap_text([0.01, -0.02, 0.04]) == "+1.00 ± 1.73 (n=3)"
+    assert paired_gap_text([-0.005]) == "-0.50 (n=1)" and paired_gap_text([]) == "n/a"
+    grid = {
+        1e-4: {0: 0.80, 1: 0.70, 2: 0.81},  # means without seed 0: 0.755, without 1: 0.805, without 2: 0.75
+        2e-4: {0: 0.78, 1: 0.79, 2: 0.76},  # 0.775, 0.77, 0.785
+    }
+    auto = {0: 0.79, 1: 0.75, 2: 0.80, 3: 0.9}  # seed 3 has no grid runs: left out
+    # Seed 0 is scored against 2e-4 (0.78), seed 1 against 1e-4 (0.70), seed 2 against 2e-4 (0.76).
+    assert leave_one_seed_out_gap(grid, auto) == pytest.approx([0.01, 0.05, 0.04])
+    assert leave_one_seed_out_gap({1e-4: {0: 0.8}}, {0: 0.8}) == []  # no other seed to pick on
