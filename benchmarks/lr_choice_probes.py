@@ -35,7 +35,7 @@ def setting_flags(args: argparse.Namespace) -> list[str]:
         return []  # the recipe's default data
     train_tsv, dev_tsv = sst2_files(args.data_dir)
     train = write_train_subset(train_tsv, args.train_size, Path(args.work_dir) / "data", args.train_offset)
-    return ["--train_file", str(train), "--validation_file", str(dev_tsv), "--max_length", "64"]
+    return ["--train_file", str(train), "--validation_file", str(dev_tsv), "--max_length", str(args.max_length)]
 
 
 def grid_gap(grid_json: str | None, setting: str, schedule: str, lr: float) -> str:
@@ -57,6 +57,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data_dir", default=default_data_dir())
     parser.add_argument("--train_size", type=int, default=3000, help="sst2: N rows of train.tsv")
     parser.add_argument("--train_offset", type=int, default=0, help="sst2: skip this many rows first")
+    parser.add_argument("--max_length", type=int, default=64, help="sst2: the recipe's --max_length")
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument(
@@ -97,7 +98,8 @@ def main(argv=None) -> int:
                 f"{choice.heldout_examples} held out: "
                 f"LR {choice.lr:.3g} (probes {choice.probe_choice:.3g} = optimum {choice.probe_lr:.3g} x "
                 f"{choice.horizon_factor:.3f}; {'trusted' if choice.reliable else 'NOT trusted'}: moved "
-                f"{choice.movement:.4f} from {choice.start_loss:.4f}, noise {choice.noise:.4f}; "
+                f"{choice.movement:.4f} from {choice.start_loss:.4f}, noise {choice.noise:.4f}; curvature "
+                f"{choice.curvature:.4f}, noise {choice.curvature_noise:.4f}; "
                 f"held-out loss {tried}) in {time.perf_counter() - started:.0f} s"
                 f"{grid_gap(args.grid_json, args.setting, schedule, choice.lr)}",
                 flush=True,
