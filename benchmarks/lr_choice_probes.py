@@ -98,8 +98,7 @@ def main(argv=None) -> int:
                 f"{choice.heldout_examples} held out: "
                 f"LR {choice.lr:.3g} (probes {choice.probe_choice:.3g} = optimum {choice.probe_lr:.3g} x "
                 f"{choice.horizon_factor:.3f}; {'trusted' if choice.reliable else 'NOT trusted'}: moved "
-                f"{choice.movement:.4f} from {choice.start_loss:.4f}, noise {choice.noise:.4f}; curvature "
-                f"{choice.curvature:.4f}, noise {choice.curvature_noise:.4f}; "
+                f"{choice.movement:.4f} from {choice.start_loss:.4f}, noise {choice.noise:.4f}; "
                 f"held-out loss {tried}) in {time.perf_counter() - started:.0f} s"
                 f"{grid_gap(args.grid_json, args.setting, schedule, choice.lr)}",
                 flush=True,

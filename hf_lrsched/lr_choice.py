@@ -258,8 +258,6 @@ def choose_lr(
             start_loss=search.start_loss,
             movement=search.movement,
             noise=search.noise,
-            curvature=search.curvature,
-            curvature_noise=search.curvature_noise,
         )
     finally:
         parts.release()

@@ -62,8 +62,6 @@ class LRChoice:
     start_loss: float = math.nan
     movement: float = math.nan
     noise: float = math.nan
-    curvature: float = math.nan
-    curvature_noise: float = math.nan
 
     @property
     def suggestion(self) -> float:
@@ -129,8 +127,6 @@ class LRChoice:
             "start_loss": finite(self.start_loss),
             "movement": finite(self.movement),
             "noise": finite(self.noise),
-            "curvature": finite(self.curvature),
-            "curvature_noise": finite(self.curvature_noise),
         }
 
     def plot(self, path: str | os.PathLike | None = None, *, title: str | None = None):

@@ -103,8 +103,6 @@ class _Search:
     start_loss: float = math.nan  # held-out loss before any probe
     movement: float = math.nan  # start_loss minus the best probe's held-out loss
     noise: float = math.nan  # standard error of that difference over the held-out batches (paired)
-    curvature: float = math.nan  # held-out loss of the best probe's neighbours minus twice its own (bracketed)
-    curvature_noise: float = math.nan  # standard error of ``curvature`` over the held-out pieces (paired)
 
     @property
     def unreliable_reason(self) -> str:
@@ -289,12 +287,4 @@ def probe_and_search(
     best = min(search.tried, key=lambda k: (search.tried[k], k))
     search.start_loss = example_mean(start_losses)
     search.movement, search.noise = _movement_and_noise(start_losses, after[center_lr * factor**best], weights)
-    if search.bracketed:
-        below, above = (search.tried[k] for k in (best - 1, best + 1))
-        if math.isfinite(below) and math.isfinite(above):
-            neighbours = after[center_lr * factor ** (best - 1)] + after[center_lr * factor ** (best + 1)]
-            twice_best = 2 * after[center_lr * factor**best]
-            search.curvature, search.curvature_noise = _movement_and_noise(neighbours, twice_best, weights)
-        else:  # a neighbour diverged: the curve rises as steeply as it can
-            search.curvature, search.curvature_noise = math.inf, 0.0
     return search
